@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { migrateIfPending } from './db/pending-migrations.ts';
+import { Authenticator } from './domain/authentication.ts';
+import { createDefaultRegistry, type TokenGeneratorRegistry } from './domain/generators/index.ts';
+import { TokenService } from './domain/tokens.ts';
+import { GRAPHQL_PATH, createGraphQLServer } from './http/yoga.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export interface TesseraOptions {
+  config: Config;
+  logger?: Logger;
+  /** Replaces the default generator registry (tests register extra generators). */
+  generators?: TokenGeneratorRegistry;
+  /** Emit Prisma query events on `db` (tests count statements). */
+  queryEvents?: boolean;
+}
+
+export interface Tessera {
+  config: Config;
+  db: Database;
+  tokens: TokenService;
+  server: Server;
+  logger: Logger;
+  /** Starts listening on the configured host and port; resolves to the GraphQL URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Opens and migrates the database and wires the domain to an HTTP server, without listening yet. */
+export async function createTessera(options: TesseraOptions): Promise<Tessera> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const { db } = await openDatabase(config.engine, config.databaseUrl, {
+    queryEvents: options.queryEvents,
+    beforeConnect: (adapterFactory) => migrateIfPending(config.engine, adapterFactory, (line) => logger.info({ engine: config.engine }, line)),
+  });
+
+  const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);
+  const tokens = new TokenService(db, config, generators);
+  const authenticator = new Authenticator(db, tokens, config.bootstrapToken);
+  const yoga = createGraphQLServer({
+    tokens,
+    authenticator,
+    trustProxy: config.trustProxy,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    logger,
+  });
+  const server = createServer(yoga);
+
+  return {
+    config,
+    db,
+    tokens,
+    server,
+    logger,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve(`http://${host}:${port}${GRAPHQL_PATH}`);
+        });
+      }),
+    close: async () => {
+      if (server.listening) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/** Scopes that always exist, whatever TESSERA_SCOPES says. */
+export const ADMIN_SCOPE = 'admin:token';
+export const USER_SCOPE = 'user:token';
+
+const scopeName = /^[a-z][a-z0-9_.-]*(?::[a-z0-9_.*-]+)*$/;
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+const environmentSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/tessera.db')
+    .refine((url) => url.startsWith('file:') || /^postgres(ql)?:\/\//.test(url), {
+      message: 'must be file:<path> (SQLite) or postgresql://… (PostgreSQL)',
+    }),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TESSERA_BOOTSTRAP_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters so that it cannot be guessed')
+    .optional(),
+  TESSERA_SCOPES: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((scope) => scope.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(scopeName, 'scope names look like read:all or exec:notebook'))),
+  TESSERA_TOKEN_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lowercase letters and digits, starting with a letter, at most 16').default('tsr'),
+  TESSERA_DEFAULT_GENERATOR: z.string().min(1).default('vendor_checksum'),
+  TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
+  TESSERA_TRUST_PROXY: flag.default(false),
+  TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+  TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+});
+
+export type Engine = 'sqlite' | 'postgresql';
+
+export interface Config {
+  databaseUrl: string;
+  engine: Engine;
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  bootstrapToken: string | undefined;
+  /** Every scope a token may carry, sorted: the configured ones plus the two built-in ones. */
+  knownScopes: readonly string[];
+  tokenPrefix: string;
+  defaultGeneratorId: string;
+  minExpirySeconds: number;
+  trustProxy: boolean;
+  historyRetentionDays: number;
+  authFailuresPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates the environment once, at startup, so a typo fails loudly before the server listens. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  return {
+    databaseUrl: env.DATABASE_URL,
+    engine: env.DATABASE_URL.startsWith('file:') ? 'sqlite' : 'postgresql',
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    bootstrapToken: env.TESSERA_BOOTSTRAP_TOKEN,
+    knownScopes: [...new Set([...env.TESSERA_SCOPES, ADMIN_SCOPE, USER_SCOPE])].sort(),
+    tokenPrefix: env.TESSERA_TOKEN_PREFIX,
+    defaultGeneratorId: env.TESSERA_DEFAULT_GENERATOR,
+    minExpirySeconds: env.TESSERA_MIN_EXPIRY_SECONDS,
+    trustProxy: env.TESSERA_TRUST_PROXY,
+    historyRetentionDays: env.TESSERA_HISTORY_RETENTION_DAYS,
+    authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
+  };
+}

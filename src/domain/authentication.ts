@@ -1,0 +1,55 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ADMIN_SCOPE } from '../config.ts';
+import type { Database, TokenRow } from '../db/client.ts';
+import { BOOTSTRAP_ACTOR, type Actor } from './model.ts';
+import { scopesOf } from './scopes.ts';
+import { hashToken, type TokenService } from './tokens.ts';
+
+export type AuthenticationFailure = 'missing' | 'unknown' | 'invalid' | 'expired';
+
+export type Authentication =
+  | { ok: true; actor: Actor; token: TokenRow | null; deprecated: boolean }
+  | { ok: false; failure: AuthenticationFailure };
+
+/** A token string longer than any generator makes is refused before it is hashed or looked up. */
+const MAX_TOKEN_LENGTH = 512;
+
+/**
+ * Decides who a presented token string is. The string is hashed and looked up
+ * by its SHA-256; it is never logged or stored. Validity and expiry are
+ * checked on every use, so a revoked or expired token stops working at once.
+ */
+export class Authenticator {
+  private readonly bootstrapHash: Buffer | null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly tokens: TokenService,
+    bootstrapToken: string | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.bootstrapHash = bootstrapToken ? Buffer.from(hashToken(bootstrapToken), 'hex') : null;
+  }
+
+  async authenticate(presented: string | null, ipAddress: string | null): Promise<Authentication> {
+    if (!presented) return { ok: false, failure: 'missing' };
+    if (presented.length > MAX_TOKEN_LENGTH) return { ok: false, failure: 'unknown' };
+    const hash = hashToken(presented);
+    // Compared in constant time: the bootstrap secret is not in the database, so nothing else protects it from timing.
+    if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
+      return { ok: true, actor: { username: BOOTSTRAP_ACTOR, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress }, token: null, deprecated: false };
+    }
+    const token = await this.db.token.findUnique({ where: { secretHash: hash } });
+    if (!token) return { ok: false, failure: 'unknown' };
+    if (!token.valid) return { ok: false, failure: 'invalid' };
+    const now = this.now();
+    if (!this.tokens.isActive(token, now)) return { ok: false, failure: 'expired' };
+    await this.db.token.update({ where: { key: token.key }, data: { lastUsedAt: now } });
+    return {
+      ok: true,
+      actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress },
+      token: { ...token, lastUsedAt: now },
+      deprecated: this.tokens.isDeprecated(token),
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import type DataLoader from 'dataloader';
+import type { TokenRow } from '../db/client.ts';
+import type { Actor } from '../domain/model.ts';
+import type { TokenService } from '../domain/tokens.ts';
+
+export interface Loaders {
+  tokenByKey: DataLoader<string, TokenRow | null>;
+  childrenByParentKey: DataLoader<string, TokenRow[]>;
+}
+
+/** What every resolver gets: who is asking, the domain, and this request's loaders. */
+export interface GraphQLContext {
+  actor: Actor;
+  tokens: TokenService;
+  loaders: Loaders;
+}

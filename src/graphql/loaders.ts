@@ -1,0 +1,11 @@
+import DataLoader from 'dataloader';
+import type { TokenService } from '../domain/tokens.ts';
+import type { Loaders } from './context.ts';
+
+/** New for each request, so that a cache never outlives the request that filled it. */
+export function createLoaders(tokens: TokenService): Loaders {
+  return {
+    tokenByKey: new DataLoader((keys) => tokens.tokensByKeys(keys), { maxBatchSize: 500 }),
+    childrenByParentKey: new DataLoader((keys) => tokens.childrenByParentKeys(keys), { maxBatchSize: 500 }),
+  };
+}

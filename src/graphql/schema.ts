@@ -1,0 +1,18 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './types/enums.ts';
+import './types/errors.ts';
+import './types/token.ts';
+import './types/token-queries.ts';
+import './types/history.ts';
+import './types/viewer.ts';
+import './mutations/generate-token.ts';
+import './mutations/invalidate-tokens.ts';
+import './mutations/revoke-token.ts';
+
+export const schema = builder.toSchema();
+
+/** The text committed as schema.graphql (sorted, so that moving code around does not churn it). */
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,20 @@
+import type { TokenFilter } from '../../domain/tokens.ts';
+import { builder } from '../builder.ts';
+import { TokenTypeEnum } from './enums.ts';
+
+export const TokenFilterInput = builder.inputType('TokenFilter', {
+  description: "Which tokens (djblets' extra_query): every given criterion must hold.",
+  fields: (t) => ({
+    keys: t.stringList({ required: false }),
+    tokenTypes: t.field({ type: [TokenTypeEnum], required: false }),
+    scopes: t.stringList({ required: false, description: 'Tokens carrying any of these scopes.' }),
+    note: t.string({ required: false, description: 'Exact note.' }),
+    createdAfter: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
+    createdBefore: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
+    expiresAfter: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
+    expiresBefore: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
+  }),
+});
+
+// The input's shape is the domain's filter; this line fails to compile if they drift apart.
+export type TokenFilterShape = typeof TokenFilterInput.$inferInput extends TokenFilter ? true : never;

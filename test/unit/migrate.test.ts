@@ -1,0 +1,177 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  applyMigrations,
+  diffMigrationsToSchema,
+  migrationsDir,
+  postgresMigrationAdapterFactory,
+  schemaDir,
+  type Engine,
+} from '../../src/db/migrate.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The committed migrations' names, oldest first. */
+function committedMigrations(engine: Engine): string[] {
+  return readdirSync(migrationsDir(engine), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+describe('migration folders', () => {
+  it.each(['sqlite', 'postgresql'] as const)('%s: resolved from the module, with an init migration and a lockfile', (engine) => {
+    expect(isAbsolute(schemaDir(engine))).toBe(true);
+    expect(schemaDir(engine)).toBe(join(repoRoot, 'prisma', engine));
+    expect(migrationsDir(engine)).toBe(join(repoRoot, 'prisma', engine, 'migrations'));
+    expect(existsSync(join(schemaDir(engine), 'models.prisma'))).toBe(true);
+    expect(committedMigrations(engine)[0]).toMatch(/^\d{14}_init$/);
+    expect(readFileSync(join(migrationsDir(engine), 'migration_lock.toml'), 'utf8')).toContain(`provider = "${engine}"`);
+  });
+
+  it('names the same migrations for both engines', () => {
+    expect(committedMigrations('postgresql')).toEqual(committedMigrations('sqlite'));
+  });
+});
+
+describe('SQLite migrations', () => {
+  it('apply to a fresh database, then are a no-op', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-migrate-'));
+    const file = join(dir, 'test.db');
+    try {
+      const applied = await applyMigrations({ engine: 'sqlite', adapterFactory: new PrismaBetterSqlite3({ url: `file:${file}` }) });
+      expect(applied).toEqual(committedMigrations('sqlite'));
+
+      const db = new Database(file, { readonly: true });
+      try {
+        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+        expect(tables).toEqual(expect.arrayContaining(['tokens', 'token_change_history', '_prisma_migrations']));
+        const rows = db
+          .prepare('SELECT migration_name, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name')
+          .all() as { migration_name: string; finished_at: unknown; rolled_back_at: unknown; applied_steps_count: number }[];
+        expect(rows.map((row) => row.migration_name)).toEqual(applied);
+        expect(rows[0]!.migration_name).toMatch(/_init$/);
+        for (const row of rows) {
+          expect(row.finished_at).not.toBeNull();
+          expect(row.rolled_back_at).toBeNull();
+        }
+      } finally {
+        db.close();
+      }
+
+      const again = await applyMigrations({ engine: 'sqlite', adapterFactory: new PrismaBetterSqlite3({ url: `file:${file}` }) });
+      expect(again).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('match the datamodel (a model change needs `tsx scripts/migration-create.ts <name>`)', async () => {
+    const sql = await diffMigrationsToSchema({ engine: 'sqlite', adapterFactory: new PrismaBetterSqlite3({ url: ':memory:' }) });
+    expect(sql).toBe('');
+  });
+});
+
+describe('PostgreSQL migrations', () => {
+  const url = inject('postgresUrl');
+
+  /** `url` with Prisma's `?schema=` set to a fresh schema; the schema is dropped afterwards. */
+  async function withFreshSchema(run: (schemaUrl: string, schema: string, client: pg.Client) => Promise<void>): Promise<void> {
+    const schema = `mig_${randomBytes(6).toString('hex')}`;
+    const schemaUrl = new URL(url!);
+    schemaUrl.searchParams.set('schema', schema);
+    const client = new pg.Client({ connectionString: url!, connectionTimeoutMillis: 10_000 });
+    await client.connect();
+    try {
+      await run(schemaUrl.toString(), schema, client);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  }
+
+  function skipped(): boolean {
+    if (url !== null) return false;
+    console.warn('migrate.test: no PostgreSQL available (globalSetup provided null); PostgreSQL migration checks skipped');
+    return true;
+  }
+
+  it('apply to a fresh schema, then are a no-op, and match the datamodel', async () => {
+    if (skipped()) return;
+    await withFreshSchema(async (schemaUrl, schema, client) => {
+      const applied = await applyMigrations({ engine: 'postgresql', adapterFactory: postgresMigrationAdapterFactory(schemaUrl) });
+      expect(applied).toEqual(committedMigrations('postgresql'));
+
+      const tables = await client.query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+        [schema],
+      );
+      expect(tables.rows.map((row) => row.table_name)).toEqual(
+        expect.arrayContaining(['tokens', 'token_change_history', '_prisma_migrations']),
+      );
+      // Nothing leaked into public.
+      const inPublic = await client.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'token_change_history'");
+      expect(inPublic.rowCount).toBe(0);
+      const rows = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+        `SELECT migration_name, finished_at, rolled_back_at FROM "${schema}"._prisma_migrations ORDER BY migration_name`,
+      );
+      expect(rows.rows.map((row) => row.migration_name)).toEqual(applied);
+      expect(rows.rows[0]!.migration_name).toMatch(/_init$/);
+      for (const row of rows.rows) {
+        expect(row.finished_at).not.toBeNull();
+        expect(row.rolled_back_at).toBeNull();
+      }
+
+      expect(await applyMigrations({ engine: 'postgresql', adapterFactory: postgresMigrationAdapterFactory(schemaUrl) })).toEqual([]);
+
+      const shadowsBefore = await shadowDatabases(client);
+      const sql = await diffMigrationsToSchema({ engine: 'postgresql', adapterFactory: postgresMigrationAdapterFactory(schemaUrl) });
+      expect(sql).toBe('');
+      // The temporary shadow database is gone again.
+      expect(await shadowDatabases(client)).toEqual(shadowsBefore);
+    });
+  });
+
+  it('let a one-shot process exit at once (the engine leaves a 10 s timer behind)', async () => {
+    if (skipped()) return;
+    await withFreshSchema(async (schemaUrl) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-migrate-'));
+      try {
+        const script = join(dir, 'apply.mts');
+        const migrate = join(repoRoot, 'src', 'db', 'migrate.ts');
+        writeFileSync(
+          script,
+          `import { applyMigrations, postgresMigrationAdapterFactory } from ${JSON.stringify(migrate)};\n` +
+            `const applied = await applyMigrations({ engine: 'postgresql', adapterFactory: postgresMigrationAdapterFactory(process.argv[2]) });\n` +
+            `console.log(JSON.stringify(applied));\n`,
+        );
+        const started = Date.now();
+        const child = spawnSync(process.execPath, ['--import', 'tsx', script, schemaUrl], {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          timeout: 9_000,
+        });
+        const elapsed = Date.now() - started;
+        expect(child.error, child.stderr).toBeUndefined();
+        expect(child.status, child.stderr).toBe(0);
+        expect(JSON.parse(child.stdout.trim())).toEqual(committedMigrations('postgresql'));
+        expect(elapsed).toBeLessThan(8_000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+async function shadowDatabases(client: pg.Client): Promise<string[]> {
+  const result = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'prisma_shadow_%' ORDER BY datname");
+  return result.rows.map((row) => row.datname);
+}
