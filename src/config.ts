@@ -33,7 +33,6 @@ const environmentSchema = z.object({
   TESSERA_DEFAULT_GENERATOR: z.string().min(1).default('vendor_checksum'),
   TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
   TESSERA_TRUST_PROXY: flag.default(false),
-  TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
 });
 
@@ -52,7 +51,6 @@ export interface Config {
   defaultGeneratorId: string;
   minExpirySeconds: number;
   trustProxy: boolean;
-  historyRetentionDays: number;
   authFailuresPerMinute: number;
 }
 
@@ -81,7 +79,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     defaultGeneratorId: env.TESSERA_DEFAULT_GENERATOR,
     minExpirySeconds: env.TESSERA_MIN_EXPIRY_SECONDS,
     trustProxy: env.TESSERA_TRUST_PROXY,
-    historyRetentionDays: env.TESSERA_HISTORY_RETENTION_DAYS,
     authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
   };
 }

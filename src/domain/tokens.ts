@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
-import type { Database, DatabaseTransaction, Prisma, TokenRow } from '../db/client.ts';
+import type { Database, DatabaseTransaction, HistoryRow, Prisma, TokenRow } from '../db/client.ts';
 import { assertAdmin, assertMayActOn, isAdmin, maySee } from './authorization.ts';
 import {
   DuplicateTokenNameError,
   ExpiryTooSoonError,
   InvalidInputError,
   InvalidParentTokenError,
-  PermissionDeniedError,
   TokenGenerationError,
+  TokenNotFoundError,
 } from './errors.ts';
 import type { TokenGeneratorRegistry, TokenInfo } from './generators/index.ts';
 import { appendEntries, entryFor, queryHistory, type ChangeContext, type HistoryFilter } from './history.ts';
@@ -263,8 +263,9 @@ export class TokenService {
       assertAdmin(actor, "invalidate every user's tokens");
       usernames = undefined;
     } else {
-      usernames = input.usernames ?? (actor.tokenKey === null ? null : [actor.username]) ?? undefined;
-      if (usernames === undefined || usernames.length === 0) {
+      // The bootstrap secret has no tokens of its own, so it must say whose.
+      usernames = input.usernames ?? (actor.tokenKey === null ? [] : [actor.username]);
+      if (usernames.length === 0) {
         throw new InvalidInputError('Name the usernames whose tokens to invalidate (or, as an admin, pass allUsers)', 'usernames');
       }
       for (const username of usernames) assertMayActOn(actor, username);
@@ -277,7 +278,8 @@ export class TokenService {
   /** Revokes one token and its descendants. */
   async revokeToken(actor: Actor, key: string, reason = ''): Promise<InvalidateTokensResult> {
     const token = await this.db.token.findUnique({ where: { key } });
-    if (!token || !maySee(actor, token.username)) throw new PermissionDeniedError(`No token ${key} that you may revoke`);
+    // Someone else's token answers as a missing one: no existence leak.
+    if (!token || (!isAdmin(actor) && token.username !== actor.username)) throw new TokenNotFoundError(key);
     assertMayActOn(actor, token.username);
     return this.invalidate({ key, valid: true }, null, reason, this.changeContext(actor));
   }
@@ -343,8 +345,17 @@ export class TokenService {
 
   /** A token the actor may see, or null (whether it exists or not: no existence leak). */
   async getToken(actor: Actor, key: string): Promise<TokenRow | null> {
+    assertMayActOn(actor, actor.username);
     const token = await this.db.token.findUnique({ where: { key } });
     return token && maySee(actor, token.username) ? token : null;
+  }
+
+  /** A history entry the actor may see, or null. */
+  async historyEntry(actor: Actor, id: number): Promise<HistoryRow | null> {
+    assertMayActOn(actor, actor.username);
+    if (!Number.isSafeInteger(id)) return null;
+    const entry = await this.db.tokenChangeHistoryEntry.findUnique({ where: { id } });
+    return entry && maySee(actor, entry.username) ? entry : null;
   }
 
   /** Tokens by key in the order asked, for DataLoader; callers reached them through rows already authorized. */

@@ -34,6 +34,8 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
+    // node(id) is defined in types/node.ts, so that lookups go through the domain.
+    nodeQueryOptions: false,
   },
   errors: { directResult: true },
 });

@@ -6,6 +6,7 @@ import './types/token.ts';
 import './types/token-queries.ts';
 import './types/history.ts';
 import './types/viewer.ts';
+import './types/node.ts';
 import './mutations/generate-token.ts';
 import './mutations/invalidate-tokens.ts';
 import './mutations/revoke-token.ts';

@@ -1,6 +1,6 @@
 import type { InvalidateTokensResult } from '../../domain/tokens.ts';
 import { builder } from '../builder.ts';
-import { mutationErrors } from '../types/errors.ts';
+import { InvalidInputError, PermissionDeniedError } from '../../domain/errors.ts';
 import { TokenFilterInput } from '../types/token-filter.ts';
 
 const InvalidateTokensInput = builder.inputType('InvalidateTokensInput', {
@@ -24,7 +24,7 @@ builder.mutationField('invalidateTokens', (t) =>
   t.field({
     type: InvalidateTokensPayload,
     args: { input: t.arg({ type: InvalidateTokensInput, required: true }) },
-    errors: { types: mutationErrors, union: { name: 'InvalidateTokensResult' } },
+    errors: { types: [InvalidInputError, PermissionDeniedError], union: { name: 'InvalidateTokensResult' } },
     resolve: (_root, { input }, context) => context.tokens.invalidateTokens(context.actor, input),
   }),
 );

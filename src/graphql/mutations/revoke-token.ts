@@ -1,6 +1,5 @@
-import { TokenNotFoundError } from '../../domain/errors.ts';
+import { InvalidInputError, PermissionDeniedError, TokenNotFoundError } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
-import { mutationErrors } from '../types/errors.ts';
 import { InvalidateTokensPayload } from './invalidate-tokens.ts';
 
 const RevokeTokenInput = builder.inputType('RevokeTokenInput', {
@@ -15,7 +14,7 @@ builder.mutationField('revokeToken', (t) =>
     type: InvalidateTokensPayload,
     description: 'Revokes one token and every token derived from it.',
     args: { input: t.arg({ type: RevokeTokenInput, required: true }) },
-    errors: { types: [...mutationErrors, TokenNotFoundError], union: { name: 'RevokeTokenResult' } },
+    errors: { types: [InvalidInputError, PermissionDeniedError, TokenNotFoundError], union: { name: 'RevokeTokenResult' } },
     resolve: (_root, { input }, context) => context.tokens.revokeToken(context.actor, input.key, input.reason ?? ''),
   }),
 );
