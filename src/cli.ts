@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createTessera, type Tessera } from './app.ts';
 import { ADMIN_SCOPE, ConfigError, USER_SCOPE, loadConfig, type Config } from './config.ts';
-import { openDatabase } from './db/client.ts';
-import { applyMigrations } from './db/migrate.ts';
+import { createAdapterFactory } from './db/client.ts';
+import { migrateIfPending } from './db/pending-migrations.ts';
 import { DomainError } from './domain/errors.ts';
 import { BOOTSTRAP_ACTOR, TOKEN_TYPES, type TokenType } from './domain/model.ts';
 
@@ -44,13 +44,10 @@ async function serve(config: Config): Promise<void> {
 }
 
 async function migrate(config: Config): Promise<void> {
-  const { db, engine, adapterFactory } = await openDatabase(config.engine, config.databaseUrl);
-  try {
-    const applied = await applyMigrations({ engine, adapterFactory });
-    process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
-  } finally {
-    await db.$disconnect();
-  }
+  // The schema engine opens its own connection; no Prisma client may hold the SQLite file meanwhile.
+  const adapterFactory = createAdapterFactory(config.engine, config.databaseUrl);
+  const applied = await migrateIfPending(config.engine, adapterFactory, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
 }
 
 async function createToken(config: Config, args: string[]): Promise<void> {

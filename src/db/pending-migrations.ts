@@ -43,5 +43,12 @@ export async function migrateIfPending(
   log: (line: string) => void,
 ): Promise<string[]> {
   if ((await pendingMigrations(engine, adapterFactory)).length === 0) return [];
-  return applyMigrations({ engine, adapterFactory, log });
+  try {
+    return await applyMigrations({ engine, adapterFactory, log });
+  } catch (error) {
+    if (engine === 'sqlite' && /SocketTimeout|database is locked|SQLITE_BUSY/i.test(String(error))) {
+      throw new Error('Migrations need the SQLite database to themselves: stop the running Tessera server, then try again.', { cause: error });
+    }
+    throw error;
+  }
 }
