@@ -44,7 +44,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const yoga = createGraphQLServer({
     tokens,
     authenticator,
-    trustProxy: config.trustProxy,
+    trustedProxies: config.trustedProxies,
     authFailuresPerMinute: config.authFailuresPerMinute,
     logger,
   });

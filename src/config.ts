@@ -6,9 +6,11 @@ export const USER_SCOPE = 'user:token';
 
 const scopeName = /^[a-z][a-z0-9_.-]*(?::[a-z0-9_.*-]+)*$/;
 
-const flag = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+/** How many proxies in front of Tessera append to X-Forwarded-For: a count, or true for one, false for none. */
+const proxyHops = z
+  .string()
+  .regex(/^(\d+|true|false|yes|no|)$/, 'a number of trusted proxies, or true (one) / false (none)')
+  .transform((value) => (/^\d+$/.test(value) ? Number(value) : value === 'true' || value === 'yes' ? 1 : 0));
 
 const environmentSchema = z.object({
   DATABASE_URL: z
@@ -32,7 +34,7 @@ const environmentSchema = z.object({
   TESSERA_TOKEN_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lowercase letters and digits, starting with a letter, at most 16').default('tsr'),
   TESSERA_DEFAULT_GENERATOR: z.string().min(1).default('vendor_checksum'),
   TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
-  TESSERA_TRUST_PROXY: flag.default(false),
+  TESSERA_TRUST_PROXY: proxyHops.default(0),
   TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
 });
 
@@ -50,7 +52,8 @@ export interface Config {
   tokenPrefix: string;
   defaultGeneratorId: string;
   minExpirySeconds: number;
-  trustProxy: boolean;
+  /** Proxies in front of Tessera whose X-Forwarded-For entries are trusted (0: use the connection's address). */
+  trustedProxies: number;
   authFailuresPerMinute: number;
 }
 
@@ -78,7 +81,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     tokenPrefix: env.TESSERA_TOKEN_PREFIX,
     defaultGeneratorId: env.TESSERA_DEFAULT_GENERATOR,
     minExpirySeconds: env.TESSERA_MIN_EXPIRY_SECONDS,
-    trustProxy: env.TESSERA_TRUST_PROXY,
+    trustedProxies: env.TESSERA_TRUST_PROXY,
     authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
   };
 }

@@ -33,7 +33,7 @@ function isGraphiQLPage(request: Request): boolean {
 
 export interface AuthenticationPluginOptions {
   authenticator: Authenticator;
-  trustProxy: boolean;
+  trustedProxies: number;
   failuresPerMinute: number;
   /** Where the plugin leaves each request's authentication for the context factory. */
   authentications: WeakMap<Request, SuccessfulAuthentication>;
@@ -54,7 +54,7 @@ export function authenticationPlugin(options: AuthenticationPluginOptions): Plug
   return {
     async onRequest({ request, serverContext, endResponse }) {
       if (isGraphiQLPage(request)) return;
-      const address = clientAddress(serverContext.req, request.headers.get('x-forwarded-for'), options.trustProxy);
+      const address = clientAddress(serverContext.req, request.headers.get('x-forwarded-for'), options.trustedProxies);
       const limiterKey = address ?? 'unknown';
       const record = await failures.get(limiterKey);
       if (record && record.consumedPoints >= options.failuresPerMinute) {

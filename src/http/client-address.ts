@@ -2,14 +2,17 @@ import type { IncomingMessage } from 'node:http';
 import { normalizeIp } from '../domain/ip.ts';
 
 /**
- * The caller's address as history records it: the connection's peer, or the
- * first X-Forwarded-For hop when a trusted proxy stands in front (otherwise
- * anyone could write any address into the audit trail).
+ * The caller's address as history and the login rate limit see it: the
+ * connection's peer, or, behind `trustedProxies` proxies, the X-Forwarded-For
+ * entry the outermost trusted proxy appended. Proxies append, so entries to
+ * the left of that one were written by the client and prove nothing; taking
+ * the first entry would let anyone put any address in the audit trail.
  */
-export function clientAddress(request: IncomingMessage | undefined, forwardedFor: string | null, trustProxy: boolean): string | null {
-  if (trustProxy && forwardedFor) {
-    const first = forwardedFor.split(',')[0]?.trim();
-    const normalized = first ? normalizeIp(first) : null;
+export function clientAddress(request: IncomingMessage | undefined, forwardedFor: string | null, trustedProxies: number): string | null {
+  if (trustedProxies > 0 && forwardedFor) {
+    const hops = forwardedFor.split(',').map((entry) => entry.trim());
+    const appendedByOutermostProxy = hops[Math.max(0, hops.length - trustedProxies)];
+    const normalized = appendedByOutermostProxy ? normalizeIp(appendedByOutermostProxy) : null;
     if (normalized) return normalized;
   }
   const peer = request?.socket.remoteAddress;

@@ -23,7 +23,7 @@ query {
 export interface YogaOptions {
   tokens: TokenService;
   authenticator: Authenticator;
-  trustProxy: boolean;
+  trustedProxies: number;
   authFailuresPerMinute: number;
   logger: Logger;
 }
@@ -54,7 +54,7 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
     plugins: [
       authenticationPlugin({
         authenticator: options.authenticator,
-        trustProxy: options.trustProxy,
+        trustedProxies: options.trustedProxies,
         failuresPerMinute: options.authFailuresPerMinute,
         authentications,
         logger: options.logger,

@@ -143,6 +143,21 @@ describe.each(engines())('generateToken on %s', (engine) => {
       });
     });
 
+    it('rejects token_info a generator cannot use', async () => {
+      await expectRejected(people.alice, { name: 'legacy-missing-info', tokenGeneratorId: 'legacy_sha1', tokenInfo: {} }, {
+        __typename: 'MissingTokenInfoKeyError',
+        code: 'MISSING_TOKEN_INFO_KEY',
+        message: 'The token_info dictionary must contain a user key.',
+      });
+      await expectRejected(people.alice, { name: 'bad-prefix', tokenInfo: { token_type: 'Not A Prefix' } }, { __typename: 'InvalidInputError', code: 'INVALID_INPUT' });
+    });
+
+    it("rejects a non-admin acting on someone else's tokens, or without user:token", async () => {
+      await expectRejected(people.alice, { username: 'bob', name: 'not-yours' }, { __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+      const readOnly = await mint(server, people.alice, { name: 'read-only', scopes: ['read:all'] });
+      await expectRejected(readOnly.secret, { name: 'from-read-only', scopes: ['read:all'] }, { __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+    });
+
     it('rejects unknown scopes', async () => {
       await expectRejected(people.admin, { username: 'alice', name: 'unknown-scope', scopes: ['read:all', 'launch:rockets'] }, {
         __typename: 'UnknownScopeError',
@@ -197,6 +212,16 @@ describe.each(engines())('generateToken on %s', (engine) => {
       await expectRejected(people.alice, { tokenType: 'SESSION' }, { __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
       const session = await mint(server, people.admin, { username: 'alice', tokenType: 'SESSION' });
       expect(session.token.tokenType).toBe('SESSION');
+    });
+
+    it('rejects a name on a non-USER token and an INTERNAL token without a service', async () => {
+      const parent = await mint(server, people.alice, { name: 'internal-parent', scopes: ['read:all'] });
+      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, name: 'named-notebook' }, {
+        __typename: 'InvalidInputError',
+        code: 'INVALID_INPUT',
+        field: 'name',
+      });
+      await expectRejected(people.alice, { tokenType: 'INTERNAL', parent: parent.token.key }, { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'service' });
     });
 
     it('rejects a NOTEBOOK token without a parent', async () => {

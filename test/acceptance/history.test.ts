@@ -202,7 +202,7 @@ describe.each(engines())('token change history on %s', (engine) => {
       const older = entries[index] as Entry;
       const newerTime = Date.parse(newer.eventTime);
       const olderTime = Date.parse(older.eventTime);
-      expect(newerTime, `entry ${index} is newer than entry ${index - 1}`).toBeGreaterThanOrEqual(olderTime);
+      expect(newerTime, `entry ${index - 1} comes before the older entry ${index}`).toBeGreaterThanOrEqual(olderTime);
       if (newerTime === olderTime) expect(rowId(newer.id), `tie on event time broken by id, at ${index}`).toBeGreaterThan(rowId(older.id));
     }
   }
@@ -513,9 +513,23 @@ describe.each(engines())('token change history on %s', (engine) => {
     await expectFilter('203.0.113.0/24', (address) => address.startsWith('203.0.113.'));
     expect(everything.some((entry) => entry.ipAddress?.includes(':'))).toBe(true);
 
-    for (const bad of ['300.1.1.1', '10.0.0.0/33', 'nonsense', '2001:db8::/129']) {
+    for (const bad of ['300.1.1.1', '10.0.0.0/33', 'nonsense', '2001:db8::/129', '198.51.100.7/']) {
       expectCode(await historyResponse({ filter: { ipAddress: bad }, first: 10 }), 'BAD_IP_FILTER');
     }
+  });
+
+  it('refuses IPv4 text that is not dotted-quad decimal instead of reading it as another address', async () => {
+    // inet_aton leftovers: "198.51.7" is 198.51.0.7, "0306.51.100.7" octal, "0xc6.51.100.7" hex. An audit filter
+    // must not answer for an address other than the one written (Python's ipaddress, which Gafaelfawr uses, refuses them).
+    const outcomes: Record<string, string> = {};
+    const wanted: Record<string, string> = {};
+    for (const bad of ['198.51.7', '0306.51.100.7', '0xc6.51.100.7', '3325256711', '198.51.7/24']) {
+      const response = await historyResponse({ filter: { ipAddress: bad }, first: 10 });
+      const matched = response.data?.tokenHistory.edges.map((edge) => edge.node.ipAddress) ?? [];
+      outcomes[bad] = response.errors?.[0]?.extensions?.code ?? `no error; matched ${JSON.stringify(matched)}`;
+      wanted[bad] = 'BAD_IP_FILTER';
+    }
+    expect(outcomes).toEqual(wanted);
   });
 
   it('pages forward (first/after) and backward (last/before) through exactly the full listing, newest first', async () => {
@@ -532,6 +546,16 @@ describe.each(engines())('token change history on %s', (engine) => {
     const backward = await walkBackward(undefined, 7);
     expect(backward.entries.map((entry) => entry.id)).toEqual(full.map((entry) => entry.id));
     expect(backward.totalCount).toBe(full.length);
+
+    // Entries written by one change share their event time (a revocation and its descendants'): the id breaks the tie,
+    // and a cursor inside such a group resumes exactly where it stopped, one entry per page.
+    const times = full.map((entry) => entry.eventTime);
+    expect(new Set(times).size, 'the data set has entries with equal event times').toBeLessThan(times.length);
+    const tied = { key: keys['dave-ci'] as string };
+    const family = await all(tied);
+    expect(new Set(family.filter((entry) => entry.action === 'REVOKE').map((entry) => entry.eventTime)).size).toBe(1);
+    expect((await walkForward(tied, 1)).entries.map((entry) => entry.id)).toEqual(family.map((entry) => entry.id));
+    expect((await walkBackward(tied, 1)).entries.map((entry) => entry.id)).toEqual(family.map((entry) => entry.id));
 
     // The newest entry is the last change made; the oldest is the first token ever minted.
     expect(full.at(-1)?.token).toBe(people.adminKey);
@@ -578,6 +602,11 @@ describe.each(engines())('token change history on %s', (engine) => {
     for (const [filter, predicate] of cases) {
       const label = JSON.stringify(filter);
       const wanted = full.filter(predicate).map((entry) => entry.id);
+      // Each filter (but the last) must keep some entries and drop others, or it proves nothing.
+      if (filter.username !== 'nobody-here') {
+        expect(wanted.length, `${label} keeps something`).toBeGreaterThan(0);
+        expect(wanted.length, `${label} drops something`).toBeLessThan(full.length);
+      }
       const listing = await history({ filter, first: 1000 });
       expect(listing.edges.map((edge) => edge.node.id), label).toEqual(wanted);
       expect(listing.totalCount, label).toBe(wanted.length);
@@ -610,6 +639,33 @@ describe.each(engines())('token change history on %s', (engine) => {
       await historyResponse({ first: 5, filter: { since: '2030-01-02T00:00:00.000Z', until: '2030-01-01T00:00:00.000Z' } }),
       'BAD_TIME_RANGE',
     );
+  });
+
+  it('honours every cursor it is given, or refuses the combination, never answering outside the window', async () => {
+    const listing = await history({ first: 1000 });
+    const ids = listing.edges.map((edge) => edge.node.id);
+    const cursor = (index: number) => listing.edges[index]?.cursor as string;
+    const last = ids.length;
+    expect(last).toBeGreaterThan(10);
+    // Relay's algorithm: apply after and before to the whole list, then first or last to what remains.
+    const cases: [string, HistoryVariables, string[]][] = [
+      ['first: 3, before: #5', { first: 3, before: cursor(5) }, ids.slice(0, 3)],
+      ['first: 10, before: #5', { first: 10, before: cursor(5) }, ids.slice(0, 5)],
+      ['last: 3, after: #5', { last: 3, after: cursor(5) }, ids.slice(last - 3)],
+      ['first: 10, after: #2, before: #6', { first: 10, after: cursor(2), before: cursor(6) }, ids.slice(3, 6)],
+      ['last: 10, after: #2, before: #6', { last: 10, after: cursor(2), before: cursor(6) }, ids.slice(3, 6)],
+    ];
+    const outcomes: Record<string, unknown> = {};
+    const wanted: Record<string, unknown> = {};
+    for (const [label, variables, expected] of cases) {
+      const response = await historyResponse(variables);
+      const code = response.errors?.[0]?.extensions?.code;
+      const got = response.data?.tokenHistory.edges.map((edge) => edge.node.id) ?? [];
+      // Refusing the combination is acceptable; silently ignoring a cursor is not.
+      outcomes[label] = code ?? got.map((id) => `#${ids.indexOf(id)}`);
+      wanted[label] = code === 'BAD_PAGINATION' ? 'BAD_PAGINATION' : expected.map((id) => `#${ids.indexOf(id)}`);
+    }
+    expect(outcomes).toEqual(wanted);
   });
 
   it('resolves a history entry by node(id) for an admin', async () => {

@@ -1,0 +1,136 @@
+/**
+ * Links from history entries to tokens (tokenRecord, parentRecord, and the
+ * token's own parent and children) are batched per request by DataLoader:
+ * the number of SQL statements a history page costs does not grow with the
+ * page size. Statements are counted with Prisma's client `query` events,
+ * which fire through both driver adapters (better-sqlite3 and pg).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOTSTRAP_TOKEN, cast, engines, mint, startServer, type TestServer } from '../support/harness.ts';
+
+const OWNERS = ['owner-a', 'owner-b', 'owner-c', 'owner-d', 'owner-e'];
+const USER_TOKENS = 60;
+const REVOKED = 15;
+
+const HISTORY_WITH_LINKS = /* GraphQL */ `
+  query Linked($first: Int!) {
+    tokenHistory(first: $first) {
+      edges {
+        node {
+          token
+          action
+          tokenRecord { key name parent { key } children { key } }
+          parentRecord { key }
+        }
+      }
+      totalCount
+    }
+  }
+`;
+
+interface LinkedEntry {
+  token: string;
+  action: string;
+  tokenRecord: { key: string; name: string | null; parent: { key: string } | null; children: { key: string }[] } | null;
+  parentRecord: { key: string } | null;
+}
+
+type LinkedHistory = { tokenHistory: { edges: { node: LinkedEntry }[]; totalCount: number } };
+
+const REVOKE = /* GraphQL */ `
+  mutation Revoke($key: String!) {
+    revokeToken(input: { key: $key }) { __typename ... on InvalidateTokensPayload { count } }
+  }
+`;
+
+/** Runs `work` a few at a time (the order of creation does not matter here). */
+async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>) {
+  for (let start = 0; start < items.length; start += size) await Promise.all(items.slice(start, start + size).map(work));
+}
+
+describe.each(engines())('DataLoader batching of history links on %s', (engine) => {
+  let server: TestServer;
+  let admin: string;
+  /** Statements seen since the last reset, as Prisma reports them. */
+  let statements: string[] = [];
+  const userKeys: string[] = [];
+  const childOf = new Map<string, string>();
+
+  beforeAll(async () => {
+    server = await startServer(engine, { queryEvents: true });
+    server.tessera.db.$on('query', (event) => {
+      statements.push(event.query);
+    });
+    admin = (await cast(server)).admin;
+
+    const indexes = Array.from({ length: USER_TOKENS }, (_, index) => index);
+    await inBatches(indexes, 10, async (index) => {
+      const owner = OWNERS[index % OWNERS.length] as string;
+      const user = await mint(server, BOOTSTRAP_TOKEN, { username: owner, name: `token-${index}`, scopes: ['read:all', 'exec:notebook'] });
+      userKeys[index] = user.token.key;
+    });
+    await inBatches(indexes, 10, async (index) => {
+      const owner = OWNERS[index % OWNERS.length] as string;
+      const parent = userKeys[index] as string;
+      const notebook = await mint(server, BOOTSTRAP_TOKEN, { username: owner, tokenType: 'NOTEBOOK', parent, scopes: ['read:all'] });
+      childOf.set(parent, notebook.token.key);
+    });
+    // Revoking a parent revokes its notebook too: two REVOKE entries each, the newest part of the history.
+    await inBatches(indexes.slice(0, REVOKED), 5, async (index) => {
+      const response = await server.graphql<{ revokeToken: { __typename: string; count: number } }>(BOOTSTRAP_TOKEN, REVOKE, { key: userKeys[index] });
+      expect(response.data?.revokeToken).toEqual({ __typename: 'InvalidateTokensPayload', count: 2 });
+    });
+  }, 120_000);
+  afterAll(async () => server?.close());
+
+  /** Serves one request and returns its answer with the statements issued while serving it. */
+  async function measured(first: number) {
+    statements = [];
+    const response = await server.graphql<LinkedHistory>(admin, HISTORY_WITH_LINKS, { first });
+    // Let any event still queued behind the response be delivered before reading the count.
+    await new Promise((resolve) => setImmediate(resolve));
+    const issued = statements;
+    statements = [];
+    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+    return { data: response.data as LinkedHistory, issued };
+  }
+
+  it('serves 100 linked history entries with the same small number of statements as 5', async () => {
+    // Warm-up: the first request of a process may prepare things that later ones reuse.
+    await measured(5);
+
+    const small = await measured(5);
+    const large = await measured(100);
+    const largeAgain = await measured(100);
+
+    const total = 3 + 2 * USER_TOKENS + 2 * REVOKED;
+    expect(large.data.tokenHistory.totalCount).toBe(total);
+    expect(small.data.tokenHistory.edges).toHaveLength(5);
+    expect(large.data.tokenHistory.edges).toHaveLength(100);
+
+    // The links are really resolved: the page holds revocations and creations of parents and children.
+    const entries = large.data.tokenHistory.edges.map((edge) => edge.node);
+    for (const entry of entries) expect(entry.tokenRecord?.key).toBe(entry.token);
+    const withParent = entries.filter((entry) => entry.parentRecord !== null);
+    const withChildren = entries.filter((entry) => (entry.tokenRecord?.children.length ?? 0) > 0);
+    expect(withParent.length).toBeGreaterThan(20);
+    expect(withChildren.length).toBeGreaterThan(20);
+    expect(entries.some((entry) => entry.action === 'REVOKE')).toBe(true);
+    expect(entries.some((entry) => entry.action === 'CREATE')).toBe(true);
+    for (const entry of withParent) expect(entry.tokenRecord?.parent?.key).toBe(entry.parentRecord?.key);
+    for (const entry of withChildren) expect(entry.tokenRecord?.children).toEqual([{ key: childOf.get(entry.token) }]);
+
+    console.log(
+      `[${engine}] SQL statements per request: tokenHistory(first: 5) = ${small.issued.length}, ` +
+        `tokenHistory(first: 100) = ${large.issued.length} (repeat: ${largeAgain.issued.length})\n` +
+        large.issued.map((sql, index) => `  ${index + 1}. ${sql.slice(0, 140)}`).join('\n'),
+    );
+
+    // The counting itself works: the page query is among what was seen.
+    expect(large.issued.some((sql) => /token_change_history/.test(sql))).toBe(true);
+    const detail = `first: 5 ->\n${small.issued.join('\n')}\n\nfirst: 100 ->\n${large.issued.join('\n')}`;
+    expect(large.issued.length, detail).toBe(small.issued.length);
+    expect(largeAgain.issued.length, detail).toBe(large.issued.length);
+    expect(large.issued.length, detail).toBeLessThanOrEqual(8);
+  });
+});
