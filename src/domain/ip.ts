@@ -8,11 +8,26 @@ import { BadQueryInputError } from './errors.ts';
  * on SQLite (which has no address type) and PostgreSQL.
  */
 
+/**
+ * Dotted-quad decimal IPv4 without leading zeros. ipaddr.js also takes the
+ * old inet_aton spellings (octal 0306.…, hex 0xc6.…, 3325256711, 198.51.7),
+ * which name a different address than a reader sees; Python's ipaddress,
+ * which Gafaelfawr uses, refuses them too.
+ */
+const DOTTED_QUAD = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  if (text.includes(':')) return ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text) : null;
+  return DOTTED_QUAD.test(text) ? ipaddr.IPv4.parse(text) : null;
+}
+
 /** The canonical text form: IPv4-mapped IPv6 addresses are shown as IPv4, IPv6 compressed. */
 export function normalizeIp(address: string): string | null {
-  if (!ipaddr.isValid(address)) return null;
-  const parsed = ipaddr.process(address);
-  return parsed.toString();
+  const parsed = parseAddress(address);
+  if (!parsed) return null;
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (parsed as ipaddr.IPv6).toIPv4Address().toString()
+    : parsed.toString();
 }
 
 function toIpv6(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv6 {
@@ -24,8 +39,8 @@ function hex(bytes: number[]): string {
 }
 
 export function ipKey(address: string): string | null {
-  if (!ipaddr.isValid(address)) return null;
-  return hex(toIpv6(ipaddr.parse(address)).toByteArray());
+  const parsed = parseAddress(address);
+  return parsed ? hex(toIpv6(parsed).toByteArray()) : null;
 }
 
 export interface IpRange {
@@ -41,11 +56,10 @@ export function ipRange(filter: string): IpRange {
     if (key === null) throw new BadQueryInputError('BAD_IP_FILTER', `"${filter}" is not an IPv4 or IPv6 address or CIDR block`);
     return { low: key, high: key };
   }
-  let network: ipaddr.IPv4 | ipaddr.IPv6;
-  let prefix: number;
-  try {
-    [network, prefix] = ipaddr.parseCIDR(text);
-  } catch {
+  const [address = '', prefixText = ''] = text.split('/');
+  const network = parseAddress(address);
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!network || !(prefix <= (network.kind() === 'ipv4' ? 32 : 128))) {
     throw new BadQueryInputError('BAD_IP_FILTER', `"${filter}" is not an IPv4 or IPv6 address or CIDR block`);
   }
   const mappedPrefix = network.kind() === 'ipv4' ? prefix + 96 : prefix;

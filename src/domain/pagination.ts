@@ -57,7 +57,8 @@ export interface PagePlan {
   /** Backward pages are read oldest first and reversed. */
   backward: boolean;
   size: number;
-  cursorGiven: boolean;
+  afterGiven: boolean;
+  beforeGiven: boolean;
 }
 
 export function planPage(args: PageArgs, fields: { time: string; id: string }, idType: 'string' | 'number'): PagePlan {
@@ -73,27 +74,30 @@ export function planPage(args: PageArgs, fields: { time: string; id: string }, i
       throw new BadQueryInputError('PAGE_SIZE_TOO_LARGE', `${name} may be at most ${MAX_PAGE_SIZE}; got ${value}`);
     }
   }
-  const backward = last != null || (before != null && first == null);
+  // Relay's rules: both cursors bound the slice; then `first` takes from its
+  // newest end and `last` from its oldest. With neither count, `before` alone
+  // reads backwards (the page just before the cursor).
+  const backward = last != null || (first == null && before != null);
   const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
-  const cursor = backward ? before : after;
+  const bounds: Record<string, unknown>[] = [];
+  if (after != null) bounds.push(beyondCursor(decodeCursor(after, idType), fields, 'lt'));
+  if (before != null) bounds.push(beyondCursor(decodeCursor(before, idType), fields, 'gt'));
   // Newest first: forward pages move to older rows, backward pages to newer ones.
   const order: Direction = backward ? 'asc' : 'desc';
-  const beyond = backward ? 'gt' : 'lt';
-  let where: Record<string, unknown> = {};
-  if (cursor != null) {
-    const key = decodeCursor(cursor, idType);
-    where = {
-      OR: [{ [fields.time]: { [beyond]: key.time } }, { [fields.time]: key.time, [fields.id]: { [beyond]: key.id } }],
-    };
-  }
   return {
-    where,
+    where: bounds.length > 0 ? { AND: bounds } : {},
     orderBy: [{ [fields.time]: order }, { [fields.id]: order }],
     take: size + 1,
     backward,
     size,
-    cursorGiven: cursor != null,
+    afterGiven: after != null,
+    beforeGiven: before != null,
   };
+}
+
+/** Rows older (`lt`) or newer (`gt`) than the cursor in (time, id) order. */
+function beyondCursor(key: SortKey<string | number>, fields: { time: string; id: string }, side: 'lt' | 'gt'): Record<string, unknown> {
+  return { OR: [{ [fields.time]: { [side]: key.time } }, { [fields.time]: key.time, [fields.id]: { [side]: key.id } }] };
 }
 
 export function finishPage<Row>(rows: Row[], plan: PagePlan, keyOf: (row: Row) => SortKey<string | number>): Page<Row> {
@@ -103,9 +107,9 @@ export function finishPage<Row>(rows: Row[], plan: PagePlan, keyOf: (row: Row) =
   return {
     rows: kept,
     cursors: kept.map((row) => encodeCursor(keyOf(row))),
-    // Rows on the cursor's side of the page exist whenever a cursor was given
-    // (the cursor's own row, at least), so that side costs no query.
-    hasNextPage: plan.backward ? plan.cursorGiven : more,
-    hasPreviousPage: plan.backward ? more : plan.cursorGiven,
+    // Rows beyond a given cursor exist (the cursor's own row, at least), so
+    // that side costs no query.
+    hasNextPage: plan.backward ? plan.beforeGiven : more || plan.beforeGiven,
+    hasPreviousPage: plan.backward ? more || plan.afterGiven : plan.afterGiven,
   };
 }
