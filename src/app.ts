@@ -35,7 +35,10 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { db } = await openDatabase(config.engine, config.databaseUrl, {
     queryEvents: options.queryEvents,
-    beforeConnect: (adapterFactory) => migrateIfPending(config.engine, adapterFactory, (line) => logger.info({ engine: config.engine }, line)),
+    beforeConnect: async (adapterFactory) => {
+      const applied = await migrateIfPending(config.engine, adapterFactory, (line) => logger.debug({ engine: config.engine }, line));
+      if (applied.length > 0) logger.info({ engine: config.engine, applied }, 'applied database migrations');
+    },
   });
 
   const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);

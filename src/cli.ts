@@ -46,7 +46,7 @@ async function serve(config: Config): Promise<void> {
 async function migrate(config: Config): Promise<void> {
   // The schema engine opens its own connection; no Prisma client may hold the SQLite file meanwhile.
   const adapterFactory = createAdapterFactory(config.engine, config.databaseUrl);
-  const applied = await migrateIfPending(config.engine, adapterFactory, (line) => process.stderr.write(`${line}\n`));
+  const applied = await migrateIfPending(config.engine, adapterFactory, () => {});
   process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
 }
 

@@ -384,7 +384,6 @@ export async function applyMigrations(options: {
   const migrationsList = await readMigrations(engine);
   return withEngine(engine, adapterFactory, log, async (schemaEngine) => {
     const { appliedMigrationNames } = await schemaEngine.applyMigrations({ migrationsList, filters: noFilter });
-    for (const name of appliedMigrationNames) log?.(`applied migration ${name}`);
     return appliedMigrationNames;
   });
 }

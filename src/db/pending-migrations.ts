@@ -40,6 +40,7 @@ export async function pendingMigrations(engine: Engine, adapterFactory: SqlMigra
 export async function migrateIfPending(
   engine: Engine,
   adapterFactory: SqlMigrationAwareDriverAdapterFactory,
+  /** Receives the schema engine's own log lines (chatty: debug level). */
   log: (line: string) => void,
 ): Promise<string[]> {
   if ((await pendingMigrations(engine, adapterFactory)).length === 0) return [];

@@ -277,6 +277,7 @@ export class TokenService {
 
   /** Revokes one token and its descendants. */
   async revokeToken(actor: Actor, key: string, reason = ''): Promise<InvalidateTokensResult> {
+    assertMayActOn(actor, actor.username);
     const token = await this.db.token.findUnique({ where: { key } });
     // Someone else's token answers as a missing one: no existence leak.
     if (!token || (!isAdmin(actor) && token.username !== actor.username)) throw new TokenNotFoundError(key);
@@ -294,7 +295,8 @@ export class TokenService {
       let matched = await tx.token.findMany({ where, select: { key: true, scopes: true } });
       // Scopes live in a JSON array, which neither engine filters portably; the
       // other criteria have already narrowed the set in SQL.
-      if (anyOfScopes && anyOfScopes.length > 0) {
+      // An empty list matches nothing, as for keys and token types: never everything.
+      if (anyOfScopes) {
         matched = matched.filter((token) => scopesOf(token).some((scope) => anyOfScopes.includes(scope)));
       }
       const keys = new Set(matched.map((token) => token.key));
@@ -380,7 +382,7 @@ export class TokenService {
     let where: Prisma.TokenWhereInput = { username, ...this.filterWhere(input.filter) };
     if (!input.includeInvalid) where.valid = true;
     const scopes = input.filter?.scopes;
-    if (scopes && scopes.length > 0) {
+    if (scopes) {
       // See invalidate(): JSON arrays are filtered here, so resolve to keys first.
       const candidates = await this.db.token.findMany({ where, select: { key: true, scopes: true } });
       where = { key: { in: candidates.filter((row) => scopesOf(row).some((scope) => scopes.includes(scope))).map((row) => row.key) } };

@@ -62,7 +62,9 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
       EnvelopArmorPlugin({
         maxDepth: { n: 12 },
         maxAliases: { n: 30 },
-        costLimit: { maxCost: 20_000 },
+        // Priced per item of a page (armor multiplies by first/last): a full page of
+        // 1000 history entries with their tokens fits; a page of pages does not.
+        costLimit: { maxCost: 250_000 },
         blockFieldSuggestion: { enabled: false },
       }),
     ],

@@ -16,3 +16,35 @@ describe.each(engines())('smoke on %s', (engine) => {
     expect(alice.data?.viewer).toEqual({ username: 'alice', isAdmin: false, tokenKey: people.aliceKey });
   });
 });
+
+describe('query limits', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer('sqlite');
+  });
+  afterAll(async () => server?.close());
+
+  const entryFields = 'id token username tokenType tokenName parent scopes service expires actor action oldTokenName oldScopes oldExpires ipAddress eventTime reduced';
+
+  it('admits the largest page (1000) of history entries with their tokens', async () => {
+    const response = await server.graphql(
+      BOOTSTRAP_TOKEN,
+      `{ tokenHistory(first: 1000) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${entryFields} tokenRecord { key name scopes valid expiresAt parent { key } } } } } }`,
+    );
+    expect(response.errors).toBeUndefined();
+  });
+
+  it('refuses pages of pages and deep nesting before running them', async () => {
+    const nested = await server.graphql(
+      BOOTSTRAP_TOKEN,
+      `{ tokens(first: 1000) { edges { node { key children { key } } } } a: tokenHistory(first: 1000) { edges { node { ${entryFields} tokenRecord { key children { key parent { key children { key } } } } } } } b: tokenHistory(first: 1000) { edges { node { ${entryFields} } } } }`,
+    );
+    expect(nested.data).toBeFalsy();
+    expect(nested.errors?.[0]?.message).toMatch(/cost limit/i);
+    const deep = await server.graphql(
+      BOOTSTRAP_TOKEN,
+      '{ tokens { edges { node { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { key } } } } } } } } } } } } } }',
+    );
+    expect(deep.errors?.[0]?.message).toMatch(/depth/i);
+  });
+});

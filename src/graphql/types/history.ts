@@ -52,7 +52,7 @@ const TokenHistoryFilterInput = builder.inputType('TokenHistoryFilter', {
   fields: (t) => ({
     username: t.string({ required: false }),
     actor: t.string({ required: false }),
-    key: t.string({ required: false, description: 'Entries for this token or for tokens derived from it.' }),
+    key: t.string({ required: false, description: 'Entries for this token or for its direct children (whose parent it is).' }),
     tokenType: t.field({ type: TokenTypeEnum, required: false }),
     action: t.field({ type: TokenChangeEnum, required: false }),
     ipAddress: t.string({ required: false, description: 'An exact IPv4/IPv6 address or a CIDR block such as 10.0.0.0/8 or 2001:db8::/32.' }),

@@ -1,0 +1,408 @@
+/**
+ * The authorization matrix (SPEC "Who may do what"): for every kind of caller
+ * and every operation, the exact outcome — allowed (and the effect happened),
+ * a typed PermissionDeniedError for mutations, a PERMISSION_DENIED GraphQL
+ * error for queries, null (no existence leak) for someone else's token, and
+ * HTTP 401 without a token. Real server over HTTP, real database, every engine.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOTSTRAP_TOKEN, cast, engines, generate, mint, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
+
+type Caller = 'admin' | 'alice' | 'carol' | 'bob' | 'bootstrap' | 'none';
+type Operation = 'generateToken' | 'invalidateTokens' | 'revokeToken' | 'token' | 'tokens' | 'tokenHistory' | 'viewer';
+/**
+ * allowed: the operation succeeds and its effect is visible.
+ * denied: PermissionDeniedError (mutations) or a PERMISSION_DENIED GraphQL error (queries); nothing changed.
+ * hidden: the answer for a key that does not exist (token(key) → null, revokeToken → TokenNotFoundError); nothing changed.
+ * unauthenticated: HTTP 401 with WWW-Authenticate and no data; nothing changed.
+ */
+type Outcome = 'allowed' | 'denied' | 'hidden' | 'unauthenticated';
+
+interface Row {
+  caller: Caller;
+  /** Whose tokens the operations are aimed at. */
+  target: 'alice' | 'carol';
+  outcomes: Record<Operation, Outcome>;
+}
+
+const OPERATIONS: Operation[] = ['generateToken', 'invalidateTokens', 'revokeToken', 'token', 'tokens', 'tokenHistory', 'viewer'];
+
+// prettier-ignore
+const MATRIX_TABLE: [Caller, Row['target'], ...Outcome[]][] = [
+  //  caller        target    generateToken      invalidateTokens   revokeToken        token(key)         tokens             tokenHistory       viewer
+  ['admin',     'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
+  ['alice',     'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
+  // An owner without user:token may not manage even its own tokens.
+  ['carol',     'carol',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed'],
+  ['carol',     'alice',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed'],
+  // Another user: denied outright where asking reveals nothing, answered as "no such token" where a key is named.
+  ['bob',       'alice',  'denied',          'denied',          'hidden',          'hidden',          'denied',          'denied',          'allowed'],
+  ['bootstrap', 'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
+  ['none',      'alice',  'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated'],
+];
+
+const MATRIX: Row[] = MATRIX_TABLE.map(([caller, target, ...outcomes]) => ({
+  caller,
+  target,
+  outcomes: Object.fromEntries(OPERATIONS.map((operation, index) => [operation, outcomes[index]])) as Record<Operation, Outcome>,
+}));
+
+/** One test per cell: [caller, operation, target, outcome]. */
+const CELLS = MATRIX.flatMap((row) => OPERATIONS.map((operation) => [row.caller, operation, row.target, row.outcomes[operation]] as const));
+
+const USERNAMES: Record<Exclude<Caller, 'none'>, string> = {
+  admin: 'admin',
+  alice: 'alice',
+  carol: 'carol',
+  bob: 'bob',
+  bootstrap: '<bootstrap>',
+};
+
+const TOKEN_FIELDS = 'id key username tokenType name valid invalidatedAt invalidReason';
+
+interface TokenView {
+  id: string;
+  key: string;
+  username: string;
+  tokenType: string;
+  name: string | null;
+  valid: boolean;
+  invalidatedAt: string | null;
+  invalidReason: string;
+}
+
+const TOKEN = `query Token($key: String!) { token(key: $key) { ${TOKEN_FIELDS} } }`;
+const TOKENS = `query Tokens($username: String, $includeInvalid: Boolean) {
+  tokens(username: $username, includeInvalid: $includeInvalid, first: 200) { totalCount pageInfo { hasNextPage } edges { node { ${TOKEN_FIELDS} } } }
+}`;
+const HISTORY = `query History($filter: TokenHistoryFilter) {
+  tokenHistory(filter: $filter, first: 200) { totalCount pageInfo { hasNextPage } edges { node { token username actor action } } }
+}`;
+const VIEWER = '{ viewer { username scopes isAdmin tokenKey } }';
+const INVALIDATE = /* GraphQL */ `
+  mutation Invalidate($input: InvalidateTokensInput!) {
+    invalidateTokens(input: $input) {
+      __typename
+      ... on InvalidateTokensPayload { count keys }
+      ... on Error { code message }
+      ... on InvalidInputError { field }
+    }
+  }
+`;
+const REVOKE = /* GraphQL */ `
+  mutation Revoke($input: RevokeTokenInput!) {
+    revokeToken(input: $input) {
+      __typename
+      ... on InvalidateTokensPayload { count keys }
+      ... on Error { code message }
+      ... on TokenNotFoundError { key }
+    }
+  }
+`;
+const NODE = `query Node($id: ID!) { node(id: $id) { __typename id ... on Token { key username } } }`;
+
+type MutationResult = { __typename: string; count?: number; keys?: string[]; code?: string; message?: string; field?: string | null; key?: string };
+type Connection<T> = { totalCount: number; edges: { node: T }[] };
+type HistoryNode = { token: string; username: string; actor: string; action: string };
+
+function expectUnauthenticated(response: GraphQLResponse) {
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+  expect(response.data).toBeNull();
+  expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+}
+
+function expectPermissionDeniedError(response: GraphQLResponse, field: string) {
+  expect(response.status).toBe(200);
+  expect(response.errors, `expected PERMISSION_DENIED, got ${JSON.stringify(response.data)}`).toBeDefined();
+  expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['PERMISSION_DENIED']);
+  expect((response.data as Record<string, unknown> | null)?.[field] ?? null).toBeNull();
+}
+
+function expectNoErrors(response: GraphQLResponse) {
+  expect(response.status).toBe(200);
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+}
+
+describe.each(engines())('authorization on %s', (engine) => {
+  let server: TestServer;
+  let secrets: Record<Caller, string | null>;
+  /** The token that authenticates each user (key), for viewer and listings. */
+  let mainKeys: Record<'admin' | 'alice' | 'bob' | 'carol', string>;
+  let serial = 0;
+  const unique = (prefix: string) => `${prefix}-${(serial += 1)}`;
+
+  beforeAll(async () => {
+    server = await startServer(engine);
+    const people = await cast(server);
+    const carol = await mint(server, BOOTSTRAP_TOKEN, { username: 'carol', name: 'main', scopes: ['read:all'] });
+    secrets = { admin: people.admin, alice: people.alice, carol: carol.secret, bob: people.bob, bootstrap: BOOTSTRAP_TOKEN, none: null };
+    mainKeys = { admin: people.adminKey, alice: people.aliceKey, bob: people.bobKey, carol: carol.token.key };
+  });
+  afterAll(async () => server?.close());
+
+  /** The token as the bootstrap secret sees it (or null when there is no such token). */
+  async function lookup(key: string): Promise<TokenView | null> {
+    const response = await server.graphql<{ token: TokenView | null }>(BOOTSTRAP_TOKEN, TOKEN, { key });
+    expectNoErrors(response);
+    return response.data?.token ?? null;
+  }
+
+  /** A fresh USER token of `username`, made by the bootstrap secret, for a cell to act on. */
+  async function victim(username: string) {
+    return mint(server, BOOTSTRAP_TOKEN, { username, name: unique('victim'), scopes: ['read:all'] });
+  }
+
+  async function expectStillValid(key: string, secret: string) {
+    expect((await lookup(key))?.valid).toBe(true);
+    expect((await server.graphql(secret, VIEWER)).status).toBe(200);
+  }
+
+  async function validTokensOf(username: string): Promise<TokenView[]> {
+    const response = await server.graphql<{ tokens: Connection<TokenView> }>(BOOTSTRAP_TOKEN, TOKENS, { username });
+    expectNoErrors(response);
+    return response.data?.tokens.edges.map((edge) => edge.node) ?? [];
+  }
+
+  const checks: Record<Operation, (caller: Caller, target: string, outcome: Outcome) => Promise<void>> = {
+    async generateToken(caller, target, outcome) {
+      const name = unique('generated');
+      const response = await server.graphql<{ generateToken: MutationResult & { token?: TokenView; secret?: string } }>(
+        secrets[caller],
+        `mutation G($input: GenerateTokenInput!) { generateToken(input: $input) {
+          __typename ... on GenerateTokenPayload { secret token { ${TOKEN_FIELDS} } } ... on Error { code message } } }`,
+        { input: { username: target, name, scopes: ['read:all'] } },
+      );
+      const made = (await validTokensOf(target)).filter((token) => token.name === name);
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        expect(made).toEqual([]);
+        return;
+      }
+      expectNoErrors(response);
+      const result = response.data!.generateToken;
+      if (outcome === 'allowed') {
+        expect(result.__typename).toBe('GenerateTokenPayload');
+        expect(result.token).toMatchObject({ username: target, name, tokenType: 'USER', valid: true });
+        expect(made.map((token) => token.key)).toEqual([result.token!.key]);
+        const viewer = await server.graphql<{ viewer: { username: string } }>(result.secret!, VIEWER);
+        expect(viewer.data?.viewer.username).toBe(target);
+      } else {
+        expect(outcome).toBe('denied');
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+        expect(made).toEqual([]);
+      }
+    },
+
+    async invalidateTokens(caller, target, outcome) {
+      const target1 = await victim(target);
+      const response = await server.graphql<{ invalidateTokens: MutationResult }>(secrets[caller], INVALIDATE, {
+        input: { usernames: [target], filter: { keys: [target1.token.key] }, reason: 'matrix' },
+      });
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        return expectStillValid(target1.token.key, target1.secret);
+      }
+      expectNoErrors(response);
+      const result = response.data!.invalidateTokens;
+      if (outcome === 'allowed') {
+        expect(result).toEqual({ __typename: 'InvalidateTokensPayload', count: 1, keys: [target1.token.key] });
+        expect(await lookup(target1.token.key)).toMatchObject({ valid: false, invalidReason: 'matrix' });
+        expect((await server.graphql(target1.secret, VIEWER)).status).toBe(401);
+      } else {
+        expect(outcome).toBe('denied');
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+        await expectStillValid(target1.token.key, target1.secret);
+      }
+    },
+
+    async revokeToken(caller, target, outcome) {
+      const target1 = await victim(target);
+      const response = await server.graphql<{ revokeToken: MutationResult }>(secrets[caller], REVOKE, { input: { key: target1.token.key, reason: 'matrix' } });
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        return expectStillValid(target1.token.key, target1.secret);
+      }
+      expectNoErrors(response);
+      const result = response.data!.revokeToken;
+      if (outcome === 'allowed') {
+        expect(result).toEqual({ __typename: 'InvalidateTokensPayload', count: 1, keys: [target1.token.key] });
+        expect(await lookup(target1.token.key)).toMatchObject({ valid: false, invalidReason: 'matrix' });
+        expect((await server.graphql(target1.secret, VIEWER)).status).toBe(401);
+        return;
+      }
+      if (outcome === 'denied') {
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+      } else {
+        expect(outcome).toBe('hidden');
+        // Exactly what a key that does not exist gets, so the caller learns nothing.
+        const missingKey = 'AAAAAAAAAAAAAAAAAAAAAA';
+        const missing = await server.graphql<{ revokeToken: MutationResult }>(secrets[caller], REVOKE, { input: { key: missingKey } });
+        expect(missing.data?.revokeToken).toMatchObject({ __typename: 'TokenNotFoundError', code: 'TOKEN_NOT_FOUND', key: missingKey });
+        expect(result).toEqual({ ...missing.data!.revokeToken, key: target1.token.key, message: missing.data!.revokeToken.message!.replace(missingKey, target1.token.key) });
+      }
+      await expectStillValid(target1.token.key, target1.secret);
+    },
+
+    async token(caller, target, outcome) {
+      const key = mainKeys[target as 'alice' | 'carol'];
+      const response = await server.graphql<{ token: TokenView | null }>(secrets[caller], TOKEN, { key });
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      if (outcome === 'denied') return expectPermissionDeniedError(response, 'token');
+      expectNoErrors(response);
+      if (outcome === 'hidden') {
+        expect(response.data).toEqual({ token: null });
+        // The same answer as for a key that does not exist.
+        const missing = await server.graphql(secrets[caller], TOKEN, { key: 'AAAAAAAAAAAAAAAAAAAAAA' });
+        expect(missing.data).toEqual({ token: null });
+        expect(missing.errors).toBeUndefined();
+      } else {
+        expect(outcome).toBe('allowed');
+        expect(response.data?.token).toMatchObject({ key, username: target, valid: true });
+      }
+    },
+
+    async tokens(caller, target, outcome) {
+      const response = await server.graphql<{ tokens: Connection<TokenView> }>(secrets[caller], TOKENS, { username: target });
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      if (outcome === 'denied') return expectPermissionDeniedError(response, 'tokens');
+      expect(outcome).toBe('allowed');
+      expectNoErrors(response);
+      const nodes = response.data!.tokens.edges.map((edge) => edge.node);
+      expect(nodes.map((node) => node.key)).toContain(mainKeys[target as 'alice' | 'carol']);
+      expect(new Set(nodes.map((node) => node.username))).toEqual(new Set([target]));
+      expect(response.data!.tokens.totalCount).toBe(nodes.length);
+    },
+
+    async tokenHistory(caller, target, outcome) {
+      const response = await server.graphql<{ tokenHistory: Connection<HistoryNode> }>(secrets[caller], HISTORY, { filter: { username: target } });
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      if (outcome === 'denied') return expectPermissionDeniedError(response, 'tokenHistory');
+      expect(outcome).toBe('allowed');
+      expectNoErrors(response);
+      const nodes = response.data!.tokenHistory.edges.map((edge) => edge.node);
+      expect(nodes).toContainEqual({ token: mainKeys[target as 'alice' | 'carol'], username: target, actor: '<bootstrap>', action: 'CREATE' });
+      expect(new Set(nodes.map((node) => node.username))).toEqual(new Set([target]));
+    },
+
+    async viewer(caller, _target, outcome) {
+      const response = await server.graphql<{ viewer: { username: string; scopes: string[]; isAdmin: boolean; tokenKey: string | null } }>(secrets[caller], VIEWER);
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      expect(outcome).toBe('allowed');
+      expectNoErrors(response);
+      const expected = {
+        admin: { username: 'admin', scopes: ['admin:token', 'user:token'], isAdmin: true, tokenKey: mainKeys.admin },
+        alice: { username: 'alice', scopes: ['exec:notebook', 'read:all', 'user:token'], isAdmin: false, tokenKey: mainKeys.alice },
+        carol: { username: 'carol', scopes: ['read:all'], isAdmin: false, tokenKey: mainKeys.carol },
+        bob: { username: 'bob', scopes: ['read:all', 'user:token'], isAdmin: false, tokenKey: mainKeys.bob },
+        bootstrap: { username: USERNAMES.bootstrap, scopes: ['admin:token'], isAdmin: true, tokenKey: null },
+      }[caller as Exclude<Caller, 'none'>];
+      expect(response.data?.viewer).toEqual(expected);
+    },
+  };
+
+  describe('the matrix', () => {
+    it.each(CELLS)('%s → %s on %s’s tokens: %s', async (caller, operation, target, outcome) => {
+      await checks[operation](caller, target, outcome);
+    });
+  });
+
+  describe('listings without a username', () => {
+    it('a non-admin’s tokens lists only their own', async () => {
+      const response = await server.graphql<{ tokens: Connection<TokenView> }>(secrets.bob!, TOKENS, {});
+      expectNoErrors(response);
+      const nodes = response.data!.tokens.edges.map((edge) => edge.node);
+      expect(nodes.map((node) => node.key)).toContain(mainKeys.bob);
+      expect(new Set(nodes.map((node) => node.username))).toEqual(new Set(['bob']));
+    });
+
+    it('an admin’s tokens lists everyone’s', async () => {
+      const response = await server.graphql<{ tokens: Connection<TokenView> }>(secrets.admin!, TOKENS, {});
+      expectNoErrors(response);
+      const keys = response.data!.tokens.edges.map((edge) => edge.node.key);
+      for (const key of Object.values(mainKeys)) expect(keys).toContain(key);
+      expect(new Set(response.data!.tokens.edges.map((edge) => edge.node.username))).toEqual(new Set(['admin', 'alice', 'bob', 'carol']));
+    });
+
+    it('a non-admin’s tokenHistory without a filter shows only their own entries', async () => {
+      // Something of alice's happened that bob must not see.
+      await victim('alice');
+      const response = await server.graphql<{ tokenHistory: Connection<HistoryNode> }>(secrets.bob!, HISTORY, {});
+      expectNoErrors(response);
+      const nodes = response.data!.tokenHistory.edges.map((edge) => edge.node);
+      expect(nodes).toContainEqual({ token: mainKeys.bob, username: 'bob', actor: '<bootstrap>', action: 'CREATE' });
+      expect(new Set(nodes.map((node) => node.username))).toEqual(new Set(['bob']));
+      expect(response.data!.tokenHistory.totalCount).toBe(nodes.length);
+    });
+  });
+
+  describe('invalidateTokens scope of action', () => {
+    async function everyValidKey(): Promise<string[]> {
+      const response = await server.graphql<{ tokens: Connection<TokenView> }>(BOOTSTRAP_TOKEN, TOKENS, {});
+      expectNoErrors(response);
+      return response.data!.tokens.edges.map((edge) => edge.node.key).sort();
+    }
+
+    it.each(['alice', 'carol'] as const)('allUsers: true by a non-admin (%s) is PermissionDeniedError and changes nothing', async (caller) => {
+      const before = await everyValidKey();
+      const response = await server.graphql<{ invalidateTokens: MutationResult }>(secrets[caller], INVALIDATE, { input: { allUsers: true, reason: 'nope' } });
+      expectNoErrors(response);
+      expect(response.data!.invalidateTokens).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+      expect(await everyValidKey()).toEqual(before);
+      expect((await server.graphql(secrets[caller], VIEWER)).status).toBe(200);
+    });
+
+    it('allUsers together with usernames is an InvalidInputError, even for an admin, and changes nothing', async () => {
+      const before = await everyValidKey();
+      const response = await server.graphql<{ invalidateTokens: MutationResult }>(secrets.admin, INVALIDATE, {
+        input: { allUsers: true, usernames: ['alice'], reason: 'both' },
+      });
+      expectNoErrors(response);
+      expect(response.data!.invalidateTokens).toMatchObject({ __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'usernames' });
+      expect(await everyValidKey()).toEqual(before);
+    });
+  });
+
+  describe('generateToken rules', () => {
+    it('the bootstrap secret must name the owner: InvalidInputError on field username', async () => {
+      const result = await generate(server, BOOTSTRAP_TOKEN, { name: unique('ownerless'), scopes: ['read:all'] });
+      expect(result).toMatchObject({ __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'username' });
+    });
+
+    it('a non-admin may not request scopes broader than its own: ScopesTooBroadError', async () => {
+      const name = unique('broad');
+      // bob holds user:token and read:all, not write:all.
+      const result = await generate(server, secrets.bob!, { name, scopes: ['read:all', 'write:all'] });
+      expect(result).toMatchObject({ __typename: 'ScopesTooBroadError', code: 'SCOPES_TOO_BROAD' });
+      const response = await server.graphql<{ generateToken: { scopes: string[] } }>(
+        secrets.bob,
+        `mutation G($input: GenerateTokenInput!) { generateToken(input: $input) { ... on ScopesTooBroadError { scopes } } }`,
+        { input: { name, scopes: ['read:all', 'write:all', 'exec:admin'] } },
+      );
+      expect(response.data?.generateToken.scopes?.slice().sort()).toEqual(['exec:admin', 'write:all']);
+      expect((await validTokensOf('bob')).filter((token) => token.name === name)).toEqual([]);
+    });
+  });
+
+  describe('node(id)', () => {
+    it('another user’s token is null for bob, and the token for the admin and for its owner', async () => {
+      const owned = await victim('alice');
+      const adminView = await server.graphql<{ token: TokenView }>(secrets.admin, TOKEN, { key: owned.token.key });
+      expectNoErrors(adminView);
+      const id = adminView.data!.token.id;
+      const expected = { __typename: 'Token', id, key: owned.token.key, username: 'alice' };
+
+      const asBob = await server.graphql<{ node: unknown }>(secrets.bob, NODE, { id });
+      expectNoErrors(asBob);
+      expect(asBob.data).toEqual({ node: null });
+
+      const asAdmin = await server.graphql<{ node: unknown }>(secrets.admin, NODE, { id });
+      expectNoErrors(asAdmin);
+      expect(asAdmin.data?.node).toEqual(expected);
+
+      const asAlice = await server.graphql<{ node: unknown }>(secrets.alice, NODE, { id });
+      expectNoErrors(asAlice);
+      expect(asAlice.data?.node).toEqual(expected);
+    });
+  });
+});
