@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError } from 'graphql';
-import { createYoga, maskError as defaultMaskError, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError, type ValidationContext } from 'graphql';
+import { createYoga, maskError as defaultMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../domain/authentication.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { TokenService } from '../domain/tokens.ts';
@@ -41,6 +41,30 @@ function maskError(logger: Logger) {
   };
 }
 
+/** graphql-armor throws out of validation by default; reported instead, its refusals join the other validation errors. */
+const reportAsValidationError = {
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+};
+
+/**
+ * Every error of the validation phase (unknown fields, bad variables, and
+ * graphql-armor's depth, alias and cost limits) gets a machine-readable code,
+ * as the domain's query errors do.
+ */
+const validationErrorCodes: Plugin = {
+  onValidate: () => ({ result, setResult }) => {
+    if (result.length === 0) return;
+    setResult(
+      result.map((error: Error) =>
+        error instanceof GraphQLError && !error.extensions.code
+          ? new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } })
+          : error,
+      ),
+    );
+  },
+};
+
 export function createGraphQLServer(options: YogaOptions): YogaServerInstance<ServerContext, GraphQLContext> {
   const authentications = new WeakMap<Request, SuccessfulAuthentication>();
   return createYoga<ServerContext, GraphQLContext>({
@@ -60,13 +84,16 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
         logger: options.logger,
       }),
       EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
-        maxAliases: { n: 30 },
+        maxDepth: { n: 12, ...reportAsValidationError },
+        maxAliases: { n: 30, ...reportAsValidationError },
+        maxDirectives: reportAsValidationError,
+        maxTokens: reportAsValidationError,
         // Priced per item of a page (armor multiplies by first/last): a full page of
         // 1000 history entries with their tokens fits; a page of pages does not.
-        costLimit: { maxCost: 250_000 },
+        costLimit: { maxCost: 250_000, ...reportAsValidationError },
         blockFieldSuggestion: { enabled: false },
       }),
+      validationErrorCodes,
     ],
     context: ({ request }): GraphQLContext => {
       const authentication = authentications.get(request);

@@ -41,6 +41,7 @@ describe('query limits', () => {
     );
     expect(nested.data).toBeFalsy();
     expect(nested.errors?.[0]?.message).toMatch(/cost limit/i);
+    expect(nested.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const deep = await server.graphql(
       BOOTSTRAP_TOKEN,
       '{ tokens { edges { node { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { key } } } } } } } } } } } } } }',
