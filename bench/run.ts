@@ -18,6 +18,9 @@ import { loadConfig } from '../src/config.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+// Each round measures the baseline right before every case, so a ratio compares
+// runs seconds apart; the median over rounds damps a noisy neighbour.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BOOTSTRAP = 'bench-bootstrap-secret-0123456789abcdefghij';
 
 type Request = () => { body: string; headers: Record<string, string> };
@@ -66,10 +69,10 @@ async function main(): Promise<void> {
     const userToken = data.generateToken.secret;
 
     // Warm up both servers (JIT, connection pools, prepared statements).
-    await measure(baseline.url, () => ({ body: query('{ ok }'), headers: {} }), 300);
-    await measure(url, () => ({ body: query('{ viewer { username } }'), headers: bearer(userToken) }), 300);
+    await measure(baseline.url, () => ({ body: query('{ ok }'), headers: {} }), 2000);
+    await measure(url, () => ({ body: query('{ viewer { username } }'), headers: bearer(userToken) }), 2000);
 
-    const baselineRate = await measure(baseline.url, () => ({ body: query('{ ok }'), headers: {} }));
+    const baselineRequest: Request = () => ({ body: query('{ ok }'), headers: {} });
     let counter = 0;
     const cases: [string, Request][] = [
       ['viewer, bootstrap secret (no database)', () => ({ body: query('{ viewer { username } }'), headers: bearer(BOOTSTRAP) })],
@@ -89,13 +92,25 @@ async function main(): Promise<void> {
         }),
       ],
     ];
-    const rows: string[] = [`baseline (bare yoga, { ok })`.padEnd(56) + `${baselineRate.toFixed(0).padStart(7)} req/s   1.00`];
-    for (const [name, request] of cases) {
-      const rate = await measure(url, request);
-      rows.push(`${name.padEnd(56)}${rate.toFixed(0).padStart(7)} req/s   ${(rate / baselineRate).toFixed(2)}`);
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+    const baselineRates: number[] = [];
+    const results = cases.map(([name]) => ({ name, rates: [] as number[], ratios: [] as number[] }));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [index, [, request]] of cases.entries()) {
+        const baselineRate = await measure(baseline.url, baselineRequest);
+        const rate = await measure(url, request);
+        baselineRates.push(baselineRate);
+        results[index]!.rates.push(rate);
+        results[index]!.ratios.push(rate / baselineRate);
+      }
     }
+    const row = (name: string, rate: number, ratio: string) => `${name.padEnd(56)}${rate.toFixed(0).padStart(7)} req/s   ${ratio}`;
+    const rows = [
+      row('baseline (bare yoga, { ok })', median(baselineRates), '1.00'),
+      ...results.map(({ name, rates, ratios }) => row(name, median(rates), median(ratios).toFixed(2))),
+    ];
     process.stdout.write(
-      `Tessera on ${tessera.config.engine}, ${REQUESTS} requests per case, ${CONCURRENCY} concurrent\n` +
+      `Tessera on ${tessera.config.engine}, ${REQUESTS} requests per case, ${CONCURRENCY} concurrent, median of ${ROUNDS} rounds\n` +
         `${'case'.padEnd(56)}${'rate'.padStart(13)}   ratio to baseline\n${rows.join('\n')}\n`,
     );
   } finally {

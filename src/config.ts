@@ -3,6 +3,8 @@ import { z } from 'zod';
 /** Scopes that always exist, whatever TESSERA_SCOPES says. */
 export const ADMIN_SCOPE = 'admin:token';
 export const USER_SCOPE = 'user:token';
+/** Longer than any generator's token: a longer credential (bootstrap secret included) is refused before it is hashed. */
+export const MAX_TOKEN_LENGTH = 512;
 
 const scopeName = /^[a-z][a-z0-9_.-]*(?::[a-z0-9_.*-]+)*$/;
 
@@ -25,6 +27,7 @@ const environmentSchema = z.object({
   TESSERA_BOOTSTRAP_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters so that it cannot be guessed')
+    .max(MAX_TOKEN_LENGTH, `must be at most ${MAX_TOKEN_LENGTH} characters, the longest credential Tessera reads`)
     .optional(),
   TESSERA_SCOPES: z
     .string()

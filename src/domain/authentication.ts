@@ -1,18 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ADMIN_SCOPE } from '../config.ts';
+import { ADMIN_SCOPE, MAX_TOKEN_LENGTH } from '../config.ts';
 import type { Database, TokenRow } from '../db/client.ts';
 import { BOOTSTRAP_ACTOR, type Actor } from './model.ts';
 import { scopesOf } from './scopes.ts';
 import { hashToken, type TokenService } from './tokens.ts';
 
-export type AuthenticationFailure = 'missing' | 'unknown' | 'invalid' | 'expired';
+export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
 
 export type Authentication =
   | { ok: true; actor: Actor; token: TokenRow | null; deprecated: boolean }
   | { ok: false; failure: AuthenticationFailure };
-
-/** A token string longer than any generator makes is refused before it is hashed or looked up. */
-const MAX_TOKEN_LENGTH = 512;
 
 /**
  * Decides who a presented token string is. The string is hashed and looked up
@@ -33,12 +30,13 @@ export class Authenticator {
 
   async authenticate(presented: string | null, ipAddress: string | null): Promise<Authentication> {
     if (!presented) return { ok: false, failure: 'missing' };
-    if (presented.length > MAX_TOKEN_LENGTH) return { ok: false, failure: 'unknown' };
+    if (presented.length > MAX_TOKEN_LENGTH) return { ok: false, failure: 'malformed' };
     const hash = hashToken(presented);
     // Compared in constant time: the bootstrap secret is not in the database, so nothing else protects it from timing.
     if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
       return { ok: true, actor: { username: BOOTSTRAP_ACTOR, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress }, token: null, deprecated: false };
     }
+    if (!this.tokens.generators.recognizes(presented)) return { ok: false, failure: 'malformed' };
     const token = await this.db.token.findUnique({ where: { secretHash: hash } });
     if (!token) return { ok: false, failure: 'unknown' };
     if (!token.valid) return { ok: false, failure: 'invalid' };

@@ -1,5 +1,5 @@
 import type { Database, DatabaseTransaction, HistoryRow, Prisma, TokenRow } from '../db/client.ts';
-import { assertMayActOn, isAdmin } from './authorization.ts';
+import { visibleUsername } from './authorization.ts';
 import { BadQueryInputError } from './errors.ts';
 import { ipKey, ipRange } from './ip.ts';
 import type { Actor, JsonObject, TokenChange, TokenType } from './model.ts';
@@ -112,11 +112,7 @@ export interface HistoryPage extends Page<HistoryRow> {
 }
 
 function whereFor(actor: Actor, filter: HistoryFilter): Prisma.TokenChangeHistoryEntryWhereInput {
-  let username = filter.username ?? undefined;
-  if (!isAdmin(actor)) {
-    assertMayActOn(actor, username ?? actor.username);
-    username = actor.username;
-  }
+  const username = visibleUsername(actor, filter.username);
   if (filter.since && filter.until && filter.since > filter.until) {
     throw new BadQueryInputError('BAD_TIME_RANGE', 'since must not be later than until');
   }

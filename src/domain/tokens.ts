@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Database, DatabaseTransaction, HistoryRow, Prisma, TokenRow } from '../db/client.ts';
-import { assertAdmin, assertMayActOn, isAdmin, maySee } from './authorization.ts';
+import { assertAdmin, assertMayActOn, isAdmin, maySee, visibleUsername } from './authorization.ts';
 import {
   DuplicateTokenNameError,
   ExpiryTooSoonError,
@@ -374,12 +374,7 @@ export class TokenService {
 
   /** Newest first, keyset-paginated; non-admins list only their own. */
   async listTokens(actor: Actor, input: ListTokensInput, pageArgs: PageArgs): Promise<Page<TokenRow> & { totalCount: () => Promise<number> }> {
-    let username = input.username ?? undefined;
-    if (!isAdmin(actor)) {
-      assertMayActOn(actor, username ?? actor.username);
-      username = actor.username;
-    }
-    let where: Prisma.TokenWhereInput = { username, ...this.filterWhere(input.filter) };
+    let where: Prisma.TokenWhereInput = { username: visibleUsername(actor, input.username), ...this.filterWhere(input.filter) };
     if (!input.includeInvalid) where.valid = true;
     const scopes = input.filter?.scopes;
     if (scopes) {

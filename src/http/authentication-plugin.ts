@@ -14,6 +14,7 @@ const DEPRECATION_WARNING =
 
 const challenge: Record<AuthenticationFailure, string> = {
   missing: 'Bearer realm="tessera"',
+  malformed: 'Bearer realm="tessera", error="invalid_token", error_description="The token is not in a format Tessera issues"',
   unknown: 'Bearer realm="tessera", error="invalid_token", error_description="The token is not recognized"',
   invalid: 'Bearer realm="tessera", error="invalid_token", error_description="The token has been revoked"',
   expired: 'Bearer realm="tessera", error="invalid_token", error_description="The token has expired"',

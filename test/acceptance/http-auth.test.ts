@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, cast, engines, mint, startServer, type TestServer } from '../support/harness.ts';
 import { minutesFromNow, revoke } from '../support/generation.ts';
+import { vendorChecksum } from '../../src/domain/generators/vendor-checksum.ts';
 
 type Cast = Awaited<ReturnType<typeof cast>>;
 
@@ -31,9 +32,14 @@ function expectUnauthenticated(response: Awaited<ReturnType<typeof post>>, inval
 describe.each(engines())('HTTP authentication on %s', (engine) => {
   let server: TestServer;
   let people: Cast;
+  /** SQL statements since the last reset, from Prisma's query events. */
+  let statements: string[] = [];
 
   beforeAll(async () => {
-    server = await startServer(engine);
+    server = await startServer(engine, { queryEvents: true });
+    server.tessera.db.$on('query', (event) => {
+      statements.push(event.query);
+    });
     people = await cast(server);
   });
   afterAll(async () => server?.close());
@@ -44,11 +50,28 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
       expectUnauthenticated(response, false);
     });
 
-    it('answers an unknown token with 401 invalid_token', async () => {
-      expectUnauthenticated(await post(server.url, { authorization: 'Bearer tsr_not-a-token-we-ever-made' }), true);
-      // A well-formed but never-issued token is no better.
-      const forged = people.alice.slice(0, -10) + '0000000000';
-      expectUnauthenticated(await post(server.url, { authorization: `Bearer ${forged}` }), true);
+    it('refuses a string no generator could have made without a database lookup', async () => {
+      // One character of the entropy changed: the CRC32 checksum no longer matches.
+      const typo = people.alice.slice(0, 10) + (people.alice[10] === 'A' ? 'B' : 'A') + people.alice.slice(11);
+      for (const presented of ['tsr_not-a-token-we-ever-made', typo, 'x'.repeat(513)]) {
+        statements = [];
+        const response = await post(server.url, { authorization: `Bearer ${presented}` });
+        expectUnauthenticated(response, true);
+        expect(response.headers.get('www-authenticate')).toContain('not in a format Tessera issues');
+        expect(statements).toEqual([]);
+      }
+    });
+
+    it('looks up a well-formed token and refuses it when it was never issued', async () => {
+      const entropy = people.alice.slice(4, -6).replace(/^./, (first) => (first === 'A' ? 'B' : 'A'));
+      const forgedVendor = `tsr_${entropy}${vendorChecksum(entropy)}`;
+      for (const presented of [forgedVendor, 'f'.repeat(40), 'gt-AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBQ']) {
+        statements = [];
+        const response = await post(server.url, { authorization: `Bearer ${presented}` });
+        expectUnauthenticated(response, true);
+        expect(response.headers.get('www-authenticate')).toContain('The token is not recognized');
+        expect(statements).toHaveLength(1);
+      }
     });
 
     it('answers an unknown Authorization scheme with 401', async () => {

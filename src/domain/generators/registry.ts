@@ -52,6 +52,17 @@ export class TokenGeneratorRegistry {
     return { generator, tokenInfo };
   }
 
+  /**
+   * Whether any registered generator could have made `token`. A string none
+   * recognizes (a typo, a truncated paste, a vendor token whose checksum does
+   * not match) is refused without a database lookup, as djblets'
+   * validate_token lets a server do.
+   */
+  recognizes(token: string): boolean {
+    for (const generator of this.generators.values()) if (generator.validateToken(token)) return true;
+    return false;
+  }
+
   ids(): string[] {
     return [...this.generators.keys()];
   }

@@ -37,15 +37,15 @@ export const TokenRef = builder.prismaNode('Token', {
 
 // Links to other tokens, added once TokenRef exists, batched per request by DataLoader.
 builder.prismaObjectFields(TokenRef, (t) => ({
-    parent: t.field({
-      type: TokenRef,
-      nullable: true,
-      description: 'The token this one derives from (NOTEBOOK and INTERNAL tokens).',
-      resolve: (token, _args, context) => (token.parentKey ? context.loaders.tokenByKey.load(token.parentKey) : null),
-    }),
-    children: t.field({
-      type: [TokenRef],
-      description: 'Tokens derived from this one, oldest first.',
-      resolve: (token, _args, context) => context.loaders.childrenByParentKey.load(token.key),
-    }),
+  parent: t.field({
+    type: TokenRef,
+    nullable: true,
+    description: 'The token this one derives from (NOTEBOOK and INTERNAL tokens).',
+    resolve: (token, _args, context) => (token.parentKey ? context.loaders.tokenByKey.load(token.parentKey) : null),
+  }),
+  children: t.field({
+    type: [TokenRef],
+    description: 'Tokens derived from this one, oldest first.',
+    resolve: (token, _args, context) => context.loaders.childrenByParentKey.load(token.key),
+  }),
 }));
