@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, cast, engines, generate, mint, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
+import { INVALIDATE, REVOKE } from '../support/generation.ts';
 
 type Caller = 'admin' | 'alice' | 'carol' | 'bob' | 'bootstrap' | 'none';
 type Operation = 'generateToken' | 'invalidateTokens' | 'revokeToken' | 'token' | 'tokens' | 'tokenHistory' | 'viewer';
@@ -79,26 +80,6 @@ const HISTORY = `query History($filter: TokenHistoryFilter) {
   tokenHistory(filter: $filter, first: 200) { totalCount pageInfo { hasNextPage } edges { node { token username actor action } } }
 }`;
 const VIEWER = '{ viewer { username scopes isAdmin tokenKey } }';
-const INVALIDATE = /* GraphQL */ `
-  mutation Invalidate($input: InvalidateTokensInput!) {
-    invalidateTokens(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-      ... on InvalidInputError { field }
-    }
-  }
-`;
-const REVOKE = /* GraphQL */ `
-  mutation Revoke($input: RevokeTokenInput!) {
-    revokeToken(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-      ... on TokenNotFoundError { key }
-    }
-  }
-`;
 const NODE = `query Node($id: ID!) { node(id: $id) { __typename id ... on Token { key username } } }`;
 
 type MutationResult = { __typename: string; count?: number; keys?: string[]; code?: string; message?: string; field?: string | null; key?: string };

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, cast, engines, mint, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
+import { INVALIDATE, REVOKE } from '../support/generation.ts';
 
 interface Entry {
   id: string;
@@ -67,26 +68,6 @@ const HISTORY = /* GraphQL */ `
   }
 `;
 
-const REVOKE = /* GraphQL */ `
-  mutation Revoke($input: RevokeTokenInput!) {
-    revokeToken(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-    }
-  }
-`;
-
-const INVALIDATE = /* GraphQL */ `
-  mutation Invalidate($input: InvalidateTokensInput!) {
-    invalidateTokens(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-    }
-  }
-`;
-
 type HistoryVariables = { filter?: HistoryFilter; first?: number; after?: string; last?: number; before?: string };
 
 /** The address the (trusted) proxy says the request came from. */
@@ -139,57 +120,39 @@ describe.each(engines())('token change history on %s', (engine) => {
     return (await all({ key, ...(action ? { action } : {}) })).filter((entry) => entry.token === key);
   }
 
-  async function walkForward(filter: HistoryFilter | undefined, size: number) {
+  /**
+   * Every page of a listing, forward (first/after, from the newest) or backward
+   * (last/before, from the oldest), checking each page's pageInfo on the way;
+   * the entries come back newest first either way.
+   */
+  async function walk(direction: 'forward' | 'backward', filter: HistoryFilter | undefined, size: number) {
+    const forward = direction === 'forward';
     const collected: Entry[] = [];
-    let after: string | undefined;
+    let cursor: string | undefined;
     let pages = 0;
     let totalCount = -1;
     for (;;) {
-      const page = await history({ filter, first: size, after });
+      const page = await history(forward ? { filter, first: size, after: cursor } : { filter, last: size, before: cursor });
       pages += 1;
       if (pages > 500) throw new Error('pagination does not end');
       totalCount = page.totalCount;
-      if (pages === 1) expect(page.pageInfo.hasPreviousPage).toBe(false);
-      collected.push(...page.edges.map((edge) => edge.node));
+      const nodes = page.edges.map((edge) => edge.node);
+      // Nothing lies beyond the end a walk starts from.
+      if (pages === 1) expect(forward ? page.pageInfo.hasPreviousPage : page.pageInfo.hasNextPage).toBe(false);
+      if (forward) collected.push(...nodes);
+      else collected.unshift(...nodes);
       if (page.edges.length > 0) {
         expect(page.pageInfo.startCursor).toBe(page.edges[0]?.cursor);
         expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor);
       }
-      if (!page.pageInfo.hasNextPage) {
+      if (!(forward ? page.pageInfo.hasNextPage : page.pageInfo.hasPreviousPage)) {
         // The last page is the one that runs out, not an extra empty one.
         if (collected.length > 0) expect(page.edges.length).toBeGreaterThan(0);
         break;
       }
       expect(page.edges).toHaveLength(size);
-      after = page.pageInfo.endCursor ?? undefined;
-      expect(after).toBeTruthy();
-    }
-    return { entries: collected, totalCount };
-  }
-
-  async function walkBackward(filter: HistoryFilter | undefined, size: number) {
-    const collected: Entry[] = [];
-    let before: string | undefined;
-    let pages = 0;
-    let totalCount = -1;
-    for (;;) {
-      const page = await history({ filter, last: size, before });
-      pages += 1;
-      if (pages > 500) throw new Error('pagination does not end');
-      totalCount = page.totalCount;
-      if (pages === 1) expect(page.pageInfo.hasNextPage).toBe(false);
-      collected.unshift(...page.edges.map((edge) => edge.node));
-      if (page.edges.length > 0) {
-        expect(page.pageInfo.startCursor).toBe(page.edges[0]?.cursor);
-        expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor);
-      }
-      if (!page.pageInfo.hasPreviousPage) {
-        if (collected.length > 0) expect(page.edges.length).toBeGreaterThan(0);
-        break;
-      }
-      expect(page.edges).toHaveLength(size);
-      before = page.pageInfo.startCursor ?? undefined;
-      expect(before).toBeTruthy();
+      cursor = (forward ? page.pageInfo.endCursor : page.pageInfo.startCursor) ?? undefined;
+      expect(cursor).toBeTruthy();
     }
     return { entries: collected, totalCount };
   }
@@ -539,11 +502,11 @@ describe.each(engines())('token change history on %s', (engine) => {
     expect(full).toHaveLength(listing.totalCount);
     expectNewestFirst(full);
 
-    const forward = await walkForward(undefined, 7);
+    const forward = await walk('forward', undefined, 7);
     expect(forward.entries.map((entry) => entry.id)).toEqual(full.map((entry) => entry.id));
     expect(forward.totalCount).toBe(full.length);
 
-    const backward = await walkBackward(undefined, 7);
+    const backward = await walk('backward', undefined, 7);
     expect(backward.entries.map((entry) => entry.id)).toEqual(full.map((entry) => entry.id));
     expect(backward.totalCount).toBe(full.length);
 
@@ -554,8 +517,8 @@ describe.each(engines())('token change history on %s', (engine) => {
     const tied = { key: keys['dave-ci'] as string };
     const family = await all(tied);
     expect(new Set(family.filter((entry) => entry.action === 'REVOKE').map((entry) => entry.eventTime)).size).toBe(1);
-    expect((await walkForward(tied, 1)).entries.map((entry) => entry.id)).toEqual(family.map((entry) => entry.id));
-    expect((await walkBackward(tied, 1)).entries.map((entry) => entry.id)).toEqual(family.map((entry) => entry.id));
+    expect((await walk('forward', tied, 1)).entries.map((entry) => entry.id)).toEqual(family.map((entry) => entry.id));
+    expect((await walk('backward', tied, 1)).entries.map((entry) => entry.id)).toEqual(family.map((entry) => entry.id));
 
     // The newest entry is the last change made; the oldest is the first token ever minted.
     expect(full.at(-1)?.token).toBe(people.adminKey);
@@ -610,10 +573,10 @@ describe.each(engines())('token change history on %s', (engine) => {
       const listing = await history({ filter, first: 1000 });
       expect(listing.edges.map((edge) => edge.node.id), label).toEqual(wanted);
       expect(listing.totalCount, label).toBe(wanted.length);
-      const forward = await walkForward(filter, 3);
+      const forward = await walk('forward', filter, 3);
       expect(forward.entries.map((entry) => entry.id), `${label} forward`).toEqual(wanted);
       expect(forward.totalCount, `${label} forward totalCount`).toBe(wanted.length);
-      const backward = await walkBackward(filter, 3);
+      const backward = await walk('backward', filter, 3);
       expect(backward.entries.map((entry) => entry.id), `${label} backward`).toEqual(wanted);
     }
 

@@ -7,28 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, cast, engines, generate, mint, startServer, type GeneratedToken, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-
-const INVALIDATE = /* GraphQL */ `
-  mutation Invalidate($input: InvalidateTokensInput!) {
-    invalidateTokens(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-      ... on InvalidInputError { field }
-    }
-  }
-`;
-
-const REVOKE = /* GraphQL */ `
-  mutation Revoke($input: RevokeTokenInput!) {
-    revokeToken(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-      ... on TokenNotFoundError { key }
-    }
-  }
-`;
+import { INVALIDATE, REVOKE } from '../support/generation.ts';
 
 const TOKEN_FIELDS = 'key username tokenType name note parentKey service scopes createdAt expiresAt lastUpdatedAt valid invalidatedAt invalidReason';
 

@@ -59,12 +59,24 @@ export async function rowCounts(server: TestServer): Promise<{ tokens: number; h
   return { tokens, history };
 }
 
+export const INVALIDATE = /* GraphQL */ `
+  mutation Invalidate($input: InvalidateTokensInput!) {
+    invalidateTokens(input: $input) {
+      __typename
+      ... on InvalidateTokensPayload { count keys }
+      ... on Error { code message }
+      ... on InvalidInputError { field }
+    }
+  }
+`;
+
 export const REVOKE = /* GraphQL */ `
   mutation Revoke($input: RevokeTokenInput!) {
     revokeToken(input: $input) {
       __typename
       ... on InvalidateTokensPayload { count keys }
       ... on Error { code message }
+      ... on TokenNotFoundError { key }
     }
   }
 `;
