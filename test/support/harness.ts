@@ -11,6 +11,7 @@ import { inject } from 'vitest';
 import { createTessera, type Tessera } from '../../src/app.ts';
 import { loadConfig, type Config, type Engine } from '../../src/config.ts';
 import type { TokenGeneratorRegistry } from '../../src/domain/generators/index.ts';
+import type { Logger } from '../../src/logger.ts';
 
 export const BOOTSTRAP_TOKEN = 'bootstrap-secret-for-tests-0123456789abcdef';
 export const TEST_SCOPES = 'read:all,write:all,exec:notebook,exec:admin';
@@ -80,6 +81,7 @@ export interface StartOptions {
   env?: Record<string, string>;
   generators?: TokenGeneratorRegistry;
   queryEvents?: boolean;
+  logger?: Logger;
 }
 
 export async function startServer(engine: Engine, options: StartOptions = {}): Promise<TestServer> {
@@ -95,7 +97,7 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
     TESSERA_AUTH_FAILURES_PER_MINUTE: '1000',
     ...options.env,
   });
-  const tessera = await createTessera({ config, generators: options.generators, queryEvents: options.queryEvents });
+  const tessera = await createTessera({ config, generators: options.generators, queryEvents: options.queryEvents, logger: options.logger });
   const url = await tessera.listen();
   return {
     engine,
