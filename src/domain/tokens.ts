@@ -230,13 +230,18 @@ export class TokenService {
 
   /** Inserts the token and its create entry in one transaction; null when the key or secret collided. */
   private async insertToken(data: Prisma.TokenCreateInput, change: ChangeContext): Promise<TokenRow | null> {
-    const nameTaken = (tx: Database | DatabaseTransaction) =>
+    const nameHolder = (tx: Database | DatabaseTransaction) =>
       data.activeName
-        ? tx.token.findFirst({ where: { username: data.username, activeName: data.activeName }, select: { key: true } })
+        ? tx.token.findFirst({ where: { username: data.username, activeName: data.activeName }, select: { key: true, expiresAt: true } })
         : Promise.resolve(null);
+    const isUsable = (holder: { expiresAt: Date | null }) => holder.expiresAt === null || holder.expiresAt > change.eventTime;
     try {
       return await this.db.$transaction(async (tx) => {
-        if (await nameTaken(tx)) throw new DuplicateTokenNameError(data.activeName ?? '');
+        const holder = await nameHolder(tx);
+        if (holder && isUsable(holder)) throw new DuplicateTokenNameError(data.activeName ?? '');
+        // An expired token authenticates no one, so its name is free again (as
+        // Gafaelfawr's, once its expiry sweep deletes it); the old token keeps its name.
+        if (holder) await tx.token.update({ where: { key: holder.key }, data: { activeName: null } });
         const collision = await tx.token.findFirst({
           where: { OR: [{ key: data.key }, { secretHash: data.secretHash }] },
           select: { key: true },
@@ -250,7 +255,8 @@ export class TokenService {
       // A concurrent insert won the race past the checks above; the unique
       // indexes caught it. Say which, so the caller gets the right answer.
       if (!isUniqueViolation(error)) throw error;
-      if (await nameTaken(this.db)) throw new DuplicateTokenNameError(data.activeName ?? '');
+      const holder = await nameHolder(this.db);
+      if (holder && isUsable(holder)) throw new DuplicateTokenNameError(data.activeName ?? '');
       return null;
     }
   }

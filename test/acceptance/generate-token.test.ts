@@ -186,6 +186,17 @@ describe.each(engines())('generateToken on %s', (engine) => {
       expect(second.token.key).not.toBe(first.token.key);
     });
 
+    it('frees the name of an expired USER token for a new one, leaving the expired token as it was', async () => {
+      const old = await mint(server, people.alice, { name: 'expiring', expires: minutesFromNow(10) });
+      await expectRejected(people.alice, { name: 'expiring' }, { __typename: 'DuplicateTokenNameError', code: 'DUPLICATE_TOKEN_NAME' });
+      await server.tessera.db.token.update({ where: { key: old.token.key }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+      const fresh = await mint(server, people.alice, { name: 'expiring' });
+      expect(fresh.token.name).toBe('expiring');
+      expect(await server.tessera.db.token.findUnique({ where: { key: old.token.key } })).toMatchObject({ name: 'expiring', valid: true });
+      // The new holder is usable, so the name is taken again.
+      await expectRejected(people.alice, { name: 'expiring' }, { __typename: 'DuplicateTokenNameError', code: 'DUPLICATE_TOKEN_NAME' });
+    });
+
     it('rejects an expiry less than 5 minutes ahead', async () => {
       await expectRejected(people.alice, { name: 'too-soon', expires: minutesFromNow(4) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
       await expectRejected(people.alice, { name: 'in-the-past', expires: minutesFromNow(-60) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });

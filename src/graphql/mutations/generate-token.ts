@@ -15,7 +15,7 @@ const GenerateTokenInput = builder.inputType('GenerateTokenInput', {
   fields: (t) => ({
     username: t.string({ required: false, description: 'Owner; defaults to the caller.' }),
     tokenType: t.field({ type: TokenTypeEnum, required: false, defaultValue: 'user' }),
-    name: t.string({ required: false, description: 'Required for USER tokens, unique among the owner’s valid tokens.' }),
+    name: t.string({ required: false, description: 'Required for USER tokens, unique among the owner’s valid, unexpired tokens.' }),
     scopes: t.stringList({ required: false }),
     expires: t.field({ type: 'DateTime', required: false, description: 'Omitted: never expires (or, for a derived token, when its parent does).' }),
     note: t.string({ required: false }),
