@@ -78,6 +78,8 @@ export type TokenServiceConfig = Pick<Config, 'knownScopes' | 'tokenPrefix' | 'm
 export const DEFAULT_MAX_ATTEMPTS = 20;
 /** SQLite allows 32,766 bound parameters and PostgreSQL 65,535; key lists are sent in slices well below both. */
 const IN_LIST_CHUNK = 500;
+/** Keys or scopes a filter may list: each is a bound parameter. */
+const MAX_FILTER_LIST = 1000;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -212,6 +214,7 @@ export class TokenService {
         name,
         activeName: name,
         scopes,
+        scopeRows: { create: scopes.map((scope) => ({ scope })) },
         service,
         parent: parentKey === null ? undefined : { connect: { key: parentKey } },
         note: input.note ?? '',
@@ -278,7 +281,7 @@ export class TokenService {
     }
     const where: Prisma.TokenWhereInput = { valid: true, ...this.filterWhere(input.filter) };
     if (usernames) where.username = { in: [...usernames] };
-    return this.invalidate(where, input.filter?.scopes ?? null, input.reason ?? '', this.changeContext(actor));
+    return this.invalidate(where, input.reason ?? '', this.changeContext(actor));
   }
 
   /** Revokes one token and its descendants. */
@@ -288,23 +291,12 @@ export class TokenService {
     // Someone else's token answers as a missing one: no existence leak.
     if (!token || (!isAdmin(actor) && token.username !== actor.username)) throw new TokenNotFoundError(key);
     assertMayActOn(actor, token.username);
-    return this.invalidate({ key, valid: true }, null, reason, this.changeContext(actor));
+    return this.invalidate({ key, valid: true }, reason, this.changeContext(actor));
   }
 
-  private async invalidate(
-    where: Prisma.TokenWhereInput,
-    anyOfScopes: readonly string[] | null,
-    reason: string,
-    change: ChangeContext,
-  ): Promise<InvalidateTokensResult> {
+  private async invalidate(where: Prisma.TokenWhereInput, reason: string, change: ChangeContext): Promise<InvalidateTokensResult> {
     const revoked = await this.db.$transaction(async (tx) => {
-      let matched = await tx.token.findMany({ where, select: { key: true, scopes: true } });
-      // Scopes live in a JSON array, which neither engine filters portably; the
-      // other criteria have already narrowed the set in SQL.
-      // An empty list matches nothing, as for keys and token types: never everything.
-      if (anyOfScopes) {
-        matched = matched.filter((token) => scopesOf(token).some((scope) => anyOfScopes.includes(scope)));
-      }
+      const matched = await tx.token.findMany({ where, select: { key: true } });
       const keys = new Set(matched.map((token) => token.key));
       for (let frontier = [...keys]; frontier.length > 0; ) {
         const next: string[] = [];
@@ -332,11 +324,18 @@ export class TokenService {
 
   private filterWhere(filter: TokenFilter | null | undefined): Prisma.TokenWhereInput {
     if (!filter) return {};
+    for (const field of ['keys', 'scopes'] as const) {
+      if ((filter[field]?.length ?? 0) > MAX_FILTER_LIST) {
+        throw new InvalidInputError(`filter.${field} may list at most ${MAX_FILTER_LIST} values`, `filter.${field}`);
+      }
+    }
     const range = (after?: Date | null, before?: Date | null) =>
       after || before ? { gte: after ?? undefined, lte: before ?? undefined } : undefined;
+    // An empty list matches nothing, for scopes as for keys and token types: never everything.
     return {
       key: filter.keys ? { in: [...filter.keys] } : undefined,
       tokenType: filter.tokenTypes ? { in: [...filter.tokenTypes] } : undefined,
+      scopeRows: filter.scopes ? { some: { scope: { in: [...filter.scopes] } } } : undefined,
       note: filter.note ?? undefined,
       createdAt: range(filter.createdAfter, filter.createdBefore),
       expiresAt: range(filter.expiresAfter, filter.expiresBefore),
@@ -380,14 +379,8 @@ export class TokenService {
 
   /** Newest first, keyset-paginated; non-admins list only their own. */
   async listTokens(actor: Actor, input: ListTokensInput, pageArgs: PageArgs): Promise<Page<TokenRow> & { totalCount: () => Promise<number> }> {
-    let where: Prisma.TokenWhereInput = { username: visibleUsername(actor, input.username), ...this.filterWhere(input.filter) };
+    const where: Prisma.TokenWhereInput = { username: visibleUsername(actor, input.username), ...this.filterWhere(input.filter) };
     if (!input.includeInvalid) where.valid = true;
-    const scopes = input.filter?.scopes;
-    if (scopes) {
-      // See invalidate(): JSON arrays are filtered here, so resolve to keys first.
-      const candidates = await this.db.token.findMany({ where, select: { key: true, scopes: true } });
-      where = { key: { in: candidates.filter((row) => scopesOf(row).some((scope) => scopes.includes(scope))).map((row) => row.key) } };
-    }
     const plan = planPage(pageArgs, { time: 'createdAt', id: 'key' }, 'string');
     const rows = await this.db.token.findMany({ where: { AND: [where, plan.where] }, orderBy: plan.orderBy, take: plan.take });
     const page = finishPage(rows, plan, (row) => ({ time: row.createdAt, id: row.key }));

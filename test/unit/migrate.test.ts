@@ -27,6 +27,15 @@ function committedMigrations(engine: Engine): string[] {
     .sort();
 }
 
+/** The SQL of the committed migration whose name ends with `suffix`. */
+function migrationSql(engine: Engine, suffix: string): string {
+  const name = committedMigrations(engine).find((candidate) => candidate.endsWith(suffix));
+  if (!name) throw new Error(`no ${engine} migration *${suffix}`);
+  return readFileSync(join(migrationsDir(engine), name, 'migration.sql'), 'utf8');
+}
+
+const TOKEN_COLUMNS = `"key", "secret_hash", "generator_id", "username", "token_type", "scopes", "policy", "metadata"`;
+
 describe('migration folders', () => {
   it.each(['sqlite', 'postgresql'] as const)('%s: resolved from the module, with an init migration and a lockfile', (engine) => {
     expect(isAbsolute(schemaDir(engine))).toBe(true);
@@ -77,6 +86,22 @@ describe('SQLite migrations', () => {
   it('match the datamodel (a model change needs `tsx scripts/migration-create.ts <name>`)', async () => {
     const sql = await diffMigrationsToSchema({ engine: 'sqlite', adapterFactory: new PrismaBetterSqlite3({ url: ':memory:' }) });
     expect(sql).toBe('');
+  });
+  it('backfill token_scopes with a row per scope of the tokens already there', () => {
+    const db = new Database(':memory:');
+    try {
+      db.exec(migrationSql('sqlite', '_init'));
+      const insert = db.prepare(`INSERT INTO tokens (${TOKEN_COLUMNS}) VALUES (?, ?, 'vendor_checksum', 'alice', 'user', ?, '{}', '{}')`);
+      insert.run('key-a', 'hash-a', '["read:all","user:token"]');
+      insert.run('key-b', 'hash-b', '[]');
+      db.exec(migrationSql('sqlite', '_token_scopes'));
+      expect(db.prepare('SELECT token_key, scope FROM token_scopes ORDER BY token_key, scope').all()).toEqual([
+        { token_key: 'key-a', scope: 'read:all' },
+        { token_key: 'key-a', scope: 'user:token' },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });
 
@@ -137,6 +162,24 @@ describe('PostgreSQL migrations', () => {
       expect(sql).toBe('');
       // The temporary shadow database is gone again.
       expect(await shadowDatabases(client)).toEqual(shadowsBefore);
+    });
+  });
+
+  it('backfill token_scopes with a row per scope of the tokens already there', async () => {
+    if (skipped()) return;
+    await withFreshSchema(async (_schemaUrl, schema, client) => {
+      await client.query(`CREATE SCHEMA "${schema}"; SET search_path TO "${schema}"`);
+      await client.query(migrationSql('postgresql', '_init'));
+      const insert = `INSERT INTO tokens (${TOKEN_COLUMNS}, "last_updated_at") VALUES ($1, $2, 'vendor_checksum', 'alice', 'user', $3, '{}', '{}', now())`;
+      await client.query(insert, ['key-a', 'hash-a', '["read:all","user:token"]']);
+      await client.query(insert, ['key-b', 'hash-b', '[]']);
+      await client.query(migrationSql('postgresql', '_token_scopes'));
+      const rows = await client.query('SELECT token_key, scope FROM token_scopes ORDER BY token_key, scope');
+      expect(rows.rows).toEqual([
+        { token_key: 'key-a', scope: 'read:all' },
+        { token_key: 'key-a', scope: 'user:token' },
+      ]);
+      await client.query('SET search_path TO public');
     });
   });
 
