@@ -37,17 +37,26 @@ export class Authenticator {
       return { ok: true, actor: { username: BOOTSTRAP_ACTOR, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress }, token: null, deprecated: false };
     }
     if (!this.tokens.generators.recognizes(presented)) return { ok: false, failure: 'malformed' };
-    const token = await this.db.token.findUnique({ where: { secretHash: hash } });
-    if (!token) return { ok: false, failure: 'unknown' };
-    if (!token.valid) return { ok: false, failure: 'invalid' };
     const now = this.now();
-    if (!this.tokens.isActive(token, now)) return { ok: false, failure: 'expired' };
-    await this.db.token.update({ where: { key: token.key }, data: { lastUsedAt: now } });
+    // One statement checks validity and expiry and records the use, so a token
+    // revoked a moment ago cannot slip in between a check and the write.
+    const [token] = await this.db.token.updateManyAndReturn({
+      where: { secretHash: hash, valid: true, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      data: { lastUsedAt: now },
+    });
+    if (!token) return { ok: false, failure: await this.whyRefused(hash) };
     return {
       ok: true,
       actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress },
-      token: { ...token, lastUsedAt: now },
+      token,
       deprecated: this.tokens.isDeprecated(token),
     };
+  }
+
+  /** Why a well-formed token did not authenticate: the rare path, so a second query is fine. */
+  private async whyRefused(hash: string): Promise<AuthenticationFailure> {
+    const token = await this.db.token.findUnique({ where: { secretHash: hash }, select: { valid: true } });
+    if (!token) return 'unknown';
+    return token.valid ? 'expired' : 'invalid';
   }
 }

