@@ -235,13 +235,12 @@ export class TokenService {
   private async insertToken(data: Prisma.TokenCreateInput, change: ChangeContext): Promise<TokenRow | null> {
     const nameHolder = (tx: Database | DatabaseTransaction) =>
       data.activeName
-        ? tx.token.findFirst({ where: { username: data.username, activeName: data.activeName }, select: { key: true, expiresAt: true } })
+        ? tx.token.findFirst({ where: { username: data.username, activeName: data.activeName }, select: { key: true, valid: true, expiresAt: true } })
         : Promise.resolve(null);
-    const isUsable = (holder: { expiresAt: Date | null }) => holder.expiresAt === null || holder.expiresAt > change.eventTime;
     try {
       return await this.db.$transaction(async (tx) => {
         const holder = await nameHolder(tx);
-        if (holder && isUsable(holder)) throw new DuplicateTokenNameError(data.activeName ?? '');
+        if (holder && this.isActive(holder, change.eventTime)) throw new DuplicateTokenNameError(data.activeName ?? '');
         // An expired token authenticates no one, so its name is free again (as
         // Gafaelfawr's, once its expiry sweep deletes it); the old token keeps its name.
         if (holder) await tx.token.update({ where: { key: holder.key }, data: { activeName: null } });
@@ -259,7 +258,7 @@ export class TokenService {
       // indexes caught it. Say which, so the caller gets the right answer.
       if (!isUniqueViolation(error)) throw error;
       const holder = await nameHolder(this.db);
-      if (holder && isUsable(holder)) throw new DuplicateTokenNameError(data.activeName ?? '');
+      if (holder && this.isActive(holder, change.eventTime)) throw new DuplicateTokenNameError(data.activeName ?? '');
       return null;
     }
   }
@@ -342,7 +341,7 @@ export class TokenService {
     };
   }
 
-  isActive(token: TokenRow, now = this.now()): boolean {
+  isActive(token: Pick<TokenRow, 'valid' | 'expiresAt'>, now = this.now()): boolean {
     return token.valid && (token.expiresAt === null || token.expiresAt > now);
   }
 

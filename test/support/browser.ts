@@ -12,8 +12,8 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/
 
 export function chromiumPath(): string | null {
   const configured = process.env.TESSERA_CHROMIUM?.trim();
-  const path = configured || CANDIDATES.find((candidate) => existsSync(candidate)) || null;
-  if (path && existsSync(path)) return path;
+  const path = (configured ? [configured] : CANDIDATES).find((candidate) => existsSync(candidate));
+  if (path) return path;
   if (process.env.TESSERA_REQUIRE_BROWSER === '1') {
     throw new Error(`TESSERA_REQUIRE_BROWSER=1 but no Chromium was found (${configured || CANDIDATES.join(', ')})`);
   }
