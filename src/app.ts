@@ -16,6 +16,8 @@ export interface TesseraOptions {
   generators?: TokenGeneratorRegistry;
   /** Emit Prisma query events on `db` (tests count statements). */
   queryEvents?: boolean;
+  /** The clock every rule reads (expiry, event times); tests move it instead of editing rows. */
+  now?: () => Date;
 }
 
 export interface Tessera {
@@ -42,8 +44,9 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   });
 
   const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);
-  const tokens = new TokenService(db, config, generators);
-  const authenticator = new Authenticator(db, tokens, config.bootstrapToken);
+  const now = options.now ?? (() => new Date());
+  const tokens = new TokenService(db, config, generators, now);
+  const authenticator = new Authenticator(db, tokens, config.bootstrapToken, now);
   const yoga = createGraphQLServer({
     tokens,
     authenticator,
