@@ -5,7 +5,7 @@
  *
  * For each engine it diffs the database the committed migrations describe
  * against the datamodel (through Prisma's WebAssembly schema engine, see
- * src/db/migrate.ts) and, when they differ, writes
+ * src/db/migrations/run-engine.ts) and, when they differ, writes
  * prisma/<engine>/migrations/<UTC yyyymmddHHMMss>_<name>/migration.sql, plus
  * migration_lock.toml when missing -- what `prisma migrate dev --create-only`
  * writes. It never touches a real database:
@@ -23,14 +23,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import {
-  diffMigrationsToSchema,
-  lockfileContent,
-  migrationsDir,
-  postgresMigrationAdapterFactory,
-  type Engine,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '../src/db/migrate.ts';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { Engine } from '../src/config.ts';
+import { lockfileContent, migrationsDir } from '../src/db/migrations/on-disk.ts';
+import { postgresMigrationAdapterFactory } from '../src/db/migrations/postgres-adapter.ts';
+import { diffMigrationsToSchema } from '../src/db/migrations/run-engine.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const engines: Engine[] = ['sqlite', 'postgresql'];

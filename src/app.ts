@@ -4,7 +4,9 @@ import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrateIfPending } from './db/pending-migrations.ts';
 import { Authenticator } from './domain/authentication.ts';
+import { Authorizer } from './domain/authorization.ts';
 import { createDefaultRegistry, type TokenGeneratorRegistry } from './domain/generators/index.ts';
+import { systemClock, type Clock } from './domain/model.ts';
 import { TokenService } from './domain/tokens.ts';
 import { GRAPHQL_PATH, createGraphQLServer } from './http/yoga.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -17,7 +19,7 @@ export interface TesseraOptions {
   /** Emit Prisma query events on `db` (tests count statements). */
   queryEvents?: boolean;
   /** The clock every rule reads (expiry, event times); tests move it instead of editing rows. */
-  now?: () => Date;
+  now?: Clock;
 }
 
 export interface Tessera {
@@ -44,9 +46,9 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   });
 
   const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);
-  const now = options.now ?? (() => new Date());
-  const tokens = new TokenService(db, config, generators, now);
-  const authenticator = new Authenticator(db, tokens, config.bootstrapToken, now);
+  const now = options.now ?? systemClock;
+  const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger) });
+  const authenticator = new Authenticator(db, generators, config.bootstrapToken, now);
   const yoga = createGraphQLServer({
     tokens,
     authenticator,

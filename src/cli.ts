@@ -4,7 +4,8 @@ import { ADMIN_SCOPE, ConfigError, USER_SCOPE, loadConfig, type Config } from '.
 import { createAdapterFactory } from './db/client.ts';
 import { migrateIfPending } from './db/pending-migrations.ts';
 import { DomainError } from './domain/errors.ts';
-import { BOOTSTRAP_ACTOR, TOKEN_TYPES, type TokenType } from './domain/model.ts';
+import { operatorActor } from './domain/authorization.ts';
+import { CLI_ACTOR, TOKEN_TYPES, type TokenType } from './domain/model.ts';
 
 const USAGE = `Usage: tessera <command>
 
@@ -69,9 +70,7 @@ async function createToken(config: Config, args: string[]): Promise<void> {
   let tessera: Tessera | undefined;
   try {
     tessera = await createTessera({ config: { ...config, logLevel: 'warn' } });
-    // The CLI runs with the operator's full authority, as the bootstrap secret does.
-    const actor = { username: BOOTSTRAP_ACTOR, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress: null };
-    const { token, secret } = await tessera.tokens.generateToken(actor, {
+    const { token, secret } = await tessera.tokens.generateToken(operatorActor(CLI_ACTOR), {
       username: values.username,
       name: values.name ?? null,
       tokenType: values.type as TokenType,

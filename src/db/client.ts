@@ -3,11 +3,11 @@ import { dirname, resolve } from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { Engine } from '../config.ts';
-import { postgresMigrationAdapterFactory } from './migrate.ts';
+import { postgresMigrationAdapterFactory } from './migrations/postgres-adapter.ts';
 import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
 import { PrismaClient as PostgresClient } from './generated/postgresql/client.ts';
 
-export { Prisma } from './generated/sqlite/client.ts';
+export { Prisma, TokenChange, TokenType } from './generated/sqlite/client.ts';
 export type { Token as TokenRow, TokenChangeHistoryEntry as HistoryRow } from './generated/sqlite/client.ts';
 
 /**

@@ -1,17 +1,14 @@
-import { readdir } from 'node:fs/promises';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { Engine } from '../config.ts';
-import { applyMigrations, migrationsDir } from './migrate.ts';
+import { committedMigrations } from './migrations/on-disk.ts';
+import { applyMigrations } from './migrations/run-engine.ts';
 
 /**
  * Committed migrations that `_prisma_migrations` does not record as applied,
  * read through a short-lived adapter connection.
  */
 export async function pendingMigrations(engine: Engine, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
-  const committed = (await readdir(migrationsDir(engine), { withFileTypes: true }))
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
+  const committed = await committedMigrations(engine);
   const adapter = await adapterFactory.connect();
   try {
     const result = await adapter.queryRaw({

@@ -1,9 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ADMIN_SCOPE, MAX_TOKEN_LENGTH } from '../config.ts';
+import { MAX_TOKEN_LENGTH } from '../config.ts';
 import type { Database, TokenRow } from '../db/client.ts';
-import { BOOTSTRAP_ACTOR, type Actor } from './model.ts';
+import { operatorActor } from './authorization.ts';
+import type { TokenGeneratorRegistry } from './generators/index.ts';
+import { BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
 import { scopesOf } from './scopes.ts';
-import { hashToken, type TokenService } from './tokens.ts';
+import { hashToken } from './secrets.ts';
+import { activeTokenWhere } from './token-state.ts';
 
 export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
 
@@ -21,9 +24,9 @@ export class Authenticator {
 
   constructor(
     private readonly db: Database,
-    private readonly tokens: TokenService,
+    private readonly generators: TokenGeneratorRegistry,
     bootstrapToken: string | undefined,
-    private readonly now: () => Date = () => new Date(),
+    private readonly now: Clock,
   ) {
     this.bootstrapHash = bootstrapToken ? Buffer.from(hashToken(bootstrapToken), 'hex') : null;
   }
@@ -34,14 +37,14 @@ export class Authenticator {
     const hash = hashToken(presented);
     // Compared in constant time: the bootstrap secret is not in the database, so nothing else protects it from timing.
     if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
-      return { ok: true, actor: { username: BOOTSTRAP_ACTOR, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress }, token: null, deprecated: false };
+      return { ok: true, actor: operatorActor(BOOTSTRAP_ACTOR, ipAddress), token: null, deprecated: false };
     }
-    if (!this.tokens.generators.recognizes(presented)) return { ok: false, failure: 'malformed' };
+    if (!this.generators.recognizes(presented)) return { ok: false, failure: 'malformed' };
     const now = this.now();
     // One statement checks validity and expiry and records the use, so a token
     // revoked a moment ago cannot slip in between a check and the write.
     const [token] = await this.db.token.updateManyAndReturn({
-      where: { secretHash: hash, valid: true, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      where: { secretHash: hash, ...activeTokenWhere(now) },
       data: { lastUsedAt: now },
     });
     if (!token) return { ok: false, failure: await this.whyRefused(hash) };
@@ -49,7 +52,7 @@ export class Authenticator {
       ok: true,
       actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress },
       token,
-      deprecated: this.tokens.isDeprecated(token),
+      deprecated: this.generators.isDeprecated(token.generatorId),
     };
   }
 

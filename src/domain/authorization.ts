@@ -1,42 +1,77 @@
 import { ADMIN_SCOPE, USER_SCOPE } from '../config.ts';
+import type { Logger } from '../logger.ts';
 import { PermissionDeniedError } from './errors.ts';
-import type { Actor } from './model.ts';
+import { BOOTSTRAP_ACTOR, CLI_ACTOR, type Actor } from './model.ts';
 
 /**
- * The rules of who may act on whose tokens, in one place. Every domain
- * operation asks here; no resolver decides.
+ * Who may act on whose tokens, in one place. Each domain operation calls
+ * `authorize` once, at its top; reads that must not reveal whether something
+ * exists filter with `canSee` instead of failing.
  */
 
 export function isAdmin(actor: Actor): boolean {
   return actor.scopes.includes(ADMIN_SCOPE);
 }
 
-/** Admins act on anyone; other callers need user:token and act only on themselves. */
-export function assertMayActOn(actor: Actor, username: string): void {
-  if (isAdmin(actor)) return;
-  if (!actor.scopes.includes(USER_SCOPE)) {
-    throw new PermissionDeniedError(`The ${USER_SCOPE} scope is required to manage tokens`);
-  }
-  if (username !== actor.username) {
-    throw new PermissionDeniedError(`Only an administrator (${ADMIN_SCOPE}) may act on another user's tokens`);
-  }
-}
-
-export function assertAdmin(actor: Actor, what: string): void {
-  if (!isAdmin(actor)) throw new PermissionDeniedError(`Only an administrator (${ADMIN_SCOPE}) may ${what}`);
+/** Holds user:token: may act on its own tokens. */
+function isTokenUser(actor: Actor): boolean {
+  return actor.scopes.includes(USER_SCOPE);
 }
 
 /**
- * The username a listing is limited to: admins see whom they ask for (everyone
- * when they ask for nobody), others only themselves.
+ * The bootstrap secret and the command line: the operator, acting with
+ * admin:token but owning no tokens, so "my own tokens" means nothing for it.
  */
-export function visibleUsername(actor: Actor, requested: string | null | undefined): string | undefined {
-  if (isAdmin(actor)) return requested ?? undefined;
-  assertMayActOn(actor, requested ?? actor.username);
-  return actor.username;
+export function isOperator(actor: Actor): boolean {
+  return actor.username === BOOTSTRAP_ACTOR || actor.username === CLI_ACTOR;
 }
 
-/** Whether the actor may see a token or history entry owned by `username` (false rather than an error: no existence leak). */
-export function maySee(actor: Actor, username: string): boolean {
-  return isAdmin(actor) || (actor.scopes.includes(USER_SCOPE) && actor.username === username);
+/** The operator's actor; built here only, so that every operator looks alike. */
+export function operatorActor(username: typeof BOOTSTRAP_ACTOR | typeof CLI_ACTOR, ipAddress: string | null = null): Actor {
+  return { username, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress };
+}
+
+/** Whether the actor may see a token or history entry owned by `owner`. */
+export function canSee(actor: Actor, owner: string): boolean {
+  return isAdmin(actor) || (isTokenUser(actor) && actor.username === owner);
+}
+
+/**
+ * What an operation needs: `admin` for admin-only work; otherwise admins
+ * pass and everyone else needs user:token and may name only themselves as
+ * `owner` (none named: any user:token holder, acting on its own).
+ */
+export interface Requirement {
+  admin?: boolean;
+  owner?: string | readonly string[];
+}
+
+export class Authorizer {
+  constructor(private readonly logger: Logger) {}
+
+  /** Throws PermissionDeniedError, and logs the denial, unless the actor meets the requirement. */
+  authorize(actor: Actor, operation: string, requirement: Requirement = {}): void {
+    const reason = denial(actor, operation, requirement);
+    if (reason === null) return;
+    const owners = requirement.owner === undefined ? [] : [requirement.owner].flat();
+    this.logger.info({ actor: actor.username, operation, owners }, 'permission denied');
+    throw new PermissionDeniedError(reason);
+  }
+
+  /** The username a listing is confined to: admins see whom they ask for (everyone when nobody), others only themselves. */
+  visibleOwner(actor: Actor, operation: string, requested: string | null | undefined): string | undefined {
+    this.authorize(actor, operation, { owner: requested ?? actor.username });
+    return isAdmin(actor) ? (requested ?? undefined) : actor.username;
+  }
+}
+
+function denial(actor: Actor, operation: string, requirement: Requirement): string | null {
+  if (isAdmin(actor)) return null;
+  if (requirement.admin) return `Only an administrator (${ADMIN_SCOPE}) may ${operation}`;
+  if (!isTokenUser(actor)) return `The ${USER_SCOPE} scope is required to ${operation}`;
+  const owners = requirement.owner === undefined ? [] : [requirement.owner].flat();
+  if (owners.some((owner) => owner !== actor.username)) {
+    return `Only an administrator (${ADMIN_SCOPE}) may ${operation} for another user`;
+  }
+  return null;
 }

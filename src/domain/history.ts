@@ -1,9 +1,9 @@
 import type { Database, DatabaseTransaction, HistoryRow, Prisma, TokenRow } from '../db/client.ts';
-import { visibleUsername } from './authorization.ts';
+import type { Authorizer } from './authorization.ts';
 import { BadQueryInputError } from './errors.ts';
 import { ipKey, ipRange } from './ip.ts';
 import type { Actor, JsonObject, TokenChange, TokenType } from './model.ts';
-import { finishPage, planPage, type Page, type PageArgs } from './pagination.ts';
+import { planPage, type Page, type PageRequest } from './pagination.ts';
 import { scopesOf } from './scopes.ts';
 
 /**
@@ -26,19 +26,26 @@ export interface HistoryFilter {
   until?: Date | null;
 }
 
+/** Who made a change, from where, and when: shared by every entry one operation writes. */
 export interface ChangeContext {
   actor: string;
   ipAddress: string | null;
   eventTime: Date;
 }
 
+export function changeBy(actor: Actor, eventTime: Date): ChangeContext {
+  return { actor: actor.username, ipAddress: actor.ipAddress, eventTime };
+}
+
+/** What an EDIT entry records of the values before the change (each only when that field was passed). */
+export interface OldValues {
+  tokenName?: string | null;
+  scopes?: string[] | null;
+  expires?: Date | null;
+}
+
 /** The entry that records `action` on `token` as it is after the change. */
-export function entryFor(
-  token: TokenRow,
-  action: TokenChange,
-  change: ChangeContext,
-  old: { tokenName?: string | null; scopes?: string[] | null; expires?: Date | null } = {},
-): Prisma.TokenChangeHistoryEntryCreateManyInput {
+export function entryFor(token: TokenRow, action: TokenChange, change: ChangeContext, old: OldValues = {}): Prisma.TokenChangeHistoryEntryCreateManyInput {
   return {
     token: token.key,
     username: token.username,
@@ -59,10 +66,7 @@ export function entryFor(
   };
 }
 
-export async function appendEntries(
-  tx: DatabaseTransaction,
-  entries: Prisma.TokenChangeHistoryEntryCreateManyInput[],
-): Promise<void> {
+export async function appendEntries(tx: DatabaseTransaction, entries: Prisma.TokenChangeHistoryEntryCreateManyInput[]): Promise<void> {
   if (entries.length > 0) await tx.tokenChangeHistoryEntry.createMany({ data: entries });
 }
 
@@ -107,12 +111,7 @@ export function reducedEntry(entry: HistoryRow): JsonObject {
   return reduced;
 }
 
-export interface HistoryPage extends Page<HistoryRow> {
-  totalCount: () => Promise<number>;
-}
-
-function whereFor(actor: Actor, filter: HistoryFilter): Prisma.TokenChangeHistoryEntryWhereInput {
-  const username = visibleUsername(actor, filter.username);
+function historyWhere(username: string | undefined, filter: HistoryFilter): Prisma.TokenChangeHistoryEntryWhereInput {
   if (filter.since && filter.until && filter.since > filter.until) {
     throw new BadQueryInputError('BAD_TIME_RANGE', 'since must not be later than until');
   }
@@ -129,15 +128,15 @@ function whereFor(actor: Actor, filter: HistoryFilter): Prisma.TokenChangeHistor
 }
 
 /** Newest first (event time, then id), keyset-paginated; non-admins see only their own entries. */
-export async function queryHistory(db: Database, actor: Actor, filter: HistoryFilter, pageArgs: PageArgs): Promise<HistoryPage> {
-  const where = whereFor(actor, filter);
-  const plan = planPage(pageArgs, { time: 'eventTime', id: 'id' }, 'number');
-  const rows = await db.tokenChangeHistoryEntry.findMany({
-    where: { AND: [where, plan.where] },
-    orderBy: plan.orderBy,
-    take: plan.take,
-  });
-  const page = finishPage(rows, plan, (row) => ({ time: row.eventTime, id: row.id }));
-  // Counted only when a client asks for totalCount.
-  return { ...page, totalCount: () => db.tokenChangeHistoryEntry.count({ where }) };
+export async function queryHistory(
+  deps: { db: Database; authorizer: Authorizer },
+  actor: Actor,
+  filter: HistoryFilter,
+  request: PageRequest<number>,
+): Promise<Page<HistoryRow>> {
+  const username = deps.authorizer.visibleOwner(actor, 'read token history', filter.username);
+  const where = historyWhere(username, filter);
+  const plan = planPage<HistoryRow, number>(request, { time: 'eventTime', id: 'id' });
+  const rows = await deps.db.tokenChangeHistoryEntry.findMany({ where: { AND: [where, plan.where] }, orderBy: plan.orderBy, take: plan.take });
+  return plan.finish(rows, () => deps.db.tokenChangeHistoryEntry.count({ where }));
 }

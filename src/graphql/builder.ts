@@ -1,16 +1,21 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
-import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
-import type PrismaTypes from '../db/generated/pothos-types.ts';
-import { getDatamodel } from '../db/generated/pothos-types.ts';
 import type { JsonObject } from '../domain/model.ts';
 import type { GraphQLContext } from './context.ts';
 
+/**
+ * Data loads one way only: resolvers call the domain, and links between
+ * tokens (history entry → token, token → parent and children) go through the
+ * per-request DataLoaders in loaders.ts, which call the domain too. That
+ * keeps every read behind the domain's visibility rules and lets the domain
+ * choose how each read is made. @pothos/plugin-prisma is therefore not used:
+ * its `t.relation` and `findUnique` read through a Prisma client of their own,
+ * beside the domain, which is exactly the second path this schema avoids.
+ */
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -18,18 +23,8 @@ export const builder = new SchemaBuilder<{
   };
   Connection: { totalCount: () => Promise<number> };
 }>({
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
-  prisma: {
-    // Resolvers read through the domain, never through the plugin's own
-    // queries; the client is here for the plugin's model metadata.
-    client: () => {
-      throw new Error('Resolvers read through the domain module');
-    },
-    dmmf: getDatamodel(),
-    exposeDescriptions: true,
-    filterConnectionTotalCount: true,
-  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

@@ -1,16 +1,12 @@
 // Gafaelfawr-style tokens: `gt-{key}.{secret}`. The key is public (it names the
 // token in the database); only the secret's hash is stored.
-import { randomBytes } from 'node:crypto';
+import { randomKey } from '../secrets.ts';
 import type { GeneratedToken, TokenGenerator, TokenInfo } from './types.ts';
 
 // 16 bytes in unpadded base64url are 22 characters; the last one carries only
 // 2 data bits, so a canonical encoding ends in A, Q, g or w.
 const PART = '[A-Za-z0-9_-]{21}[AQgw]';
 const GAFAELFAWR_TOKEN = new RegExp(`^gt-(${PART})\\.(${PART})$`);
-
-function randomPart(): string {
-  return randomBytes(16).toString('base64url');
-}
 
 /** Splits a well-formed gafaelfawr token into its key and secret; null otherwise. */
 export function parseGafaelfawrToken(token: string): { key: string; secret: string } | null {
@@ -29,8 +25,8 @@ export class GafaelfawrTokenGenerator implements TokenGenerator {
 
   // token_info is accepted (the interface passes it) but nothing in it is needed.
   createToken(_tokenInfo?: TokenInfo): GeneratedToken {
-    const key = randomPart();
-    return { token: `gt-${key}.${randomPart()}`, key };
+    const key = randomKey();
+    return { token: `gt-${key}.${randomKey()}`, key };
   }
 
   validateToken(token: string): boolean {

@@ -31,6 +31,11 @@ export class TokenGeneratorRegistry {
     return this.generators.get(id);
   }
 
+  /** Whether tokens of this generator still work but should be replaced (legacy_sha1). */
+  isDeprecated(id: string): boolean {
+    return this.generators.get(id)?.deprecated ?? false;
+  }
+
   resolve(
     id: string | null | undefined,
     tokenInfo: TokenInfo | null | undefined,

@@ -1,15 +1,14 @@
 import { reducedEntry } from '../../domain/history.ts';
-import { parseTokenChange, parseTokenType } from '../../domain/model.ts';
+import type { HistoryRow } from '../../db/client.ts';
 import { scopesOf } from '../../domain/scopes.ts';
 import { builder } from '../builder.ts';
-import { connectionFrom } from '../connection.ts';
+import { connectionFrom, pageRequest } from '../connection.ts';
 import { TokenChangeEnum, TokenTypeEnum } from './enums.ts';
 import { TokenRef } from './token.ts';
 
-export const HistoryEntryRef = builder.prismaNode('TokenChangeHistoryEntry', {
+export const HistoryEntryRef = builder.node(builder.objectRef<HistoryRow>('TokenChangeHistoryEntry'), {
   description: "A change to a token (Gafaelfawr's TokenChangeHistoryEntry). Append-only.",
-  id: { field: 'id' },
-  findUnique: (id) => ({ id: Number(id) }),
+  id: { resolve: (entry) => entry.id },
   fields: (t) => ({
     token: t.exposeString('token', { description: 'Key of the changed token.' }),
     tokenRecord: t.field({
@@ -19,7 +18,7 @@ export const HistoryEntryRef = builder.prismaNode('TokenChangeHistoryEntry', {
       resolve: (entry, _args, context) => context.loaders.tokenByKey.load(entry.token),
     }),
     username: t.exposeString('username'),
-    tokenType: t.field({ type: TokenTypeEnum, resolve: (entry) => parseTokenType(entry.tokenType) }),
+    tokenType: t.field({ type: TokenTypeEnum, resolve: (entry) => entry.tokenType }),
     tokenName: t.exposeString('tokenName', { nullable: true }),
     parent: t.exposeString('parent', { nullable: true, description: 'Key of the parent token.' }),
     parentRecord: t.field({
@@ -31,7 +30,7 @@ export const HistoryEntryRef = builder.prismaNode('TokenChangeHistoryEntry', {
     service: t.exposeString('service', { nullable: true }),
     expires: t.expose('expires', { type: 'DateTime', nullable: true }),
     actor: t.exposeString('actor'),
-    action: t.field({ type: TokenChangeEnum, resolve: (entry) => parseTokenChange(entry.action) }),
+    action: t.field({ type: TokenChangeEnum, resolve: (entry) => entry.action }),
     oldTokenName: t.exposeString('oldTokenName', { nullable: true }),
     oldScopes: t.stringList({
       nullable: true,
@@ -67,6 +66,6 @@ builder.queryField('tokenHistory', (t) =>
     description: 'Token change history, newest first (event time, then id). Non-admins see only their own.',
     args: { filter: t.arg({ type: TokenHistoryFilterInput, required: false }) },
     resolve: async (_root, { filter, ...page }, context) =>
-      connectionFrom(await context.tokens.history(context.actor, filter ?? {}, page)),
+      connectionFrom(await context.tokens.history(context.actor, filter ?? {}, pageRequest<number>(page, 'number'))),
   }),
 );

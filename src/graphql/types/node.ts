@@ -17,7 +17,7 @@ builder.queryField('node', (t) =>
         return token;
       }
       if (id.typename === 'TokenChangeHistoryEntry') {
-        const entry = await context.tokens.historyEntry(context.actor, Number(id.id));
+        const entry = await context.tokens.getHistoryEntry(context.actor, Number(id.id));
         if (entry) brandWithType(entry, HistoryEntryRef);
         return entry;
       }

@@ -1,4 +1,4 @@
-import type { TokenFilter } from '../../domain/tokens.ts';
+import type { TokenFilter } from '../../domain/token-filter.ts';
 import { builder } from '../builder.ts';
 import { TokenTypeEnum } from './enums.ts';
 

@@ -1,5 +1,5 @@
 import { builder } from '../builder.ts';
-import { connectionFrom } from '../connection.ts';
+import { connectionFrom, pageRequest } from '../connection.ts';
 import { TokenRef } from './token.ts';
 import { TokenFilterInput } from './token-filter.ts';
 
@@ -20,6 +20,6 @@ builder.queryFields((t) => ({
       includeInvalid: t.arg.boolean({ required: false, description: 'Include revoked and invalidated tokens.' }),
     },
     resolve: async (_root, { username, filter, includeInvalid, ...page }, context) =>
-      connectionFrom(await context.tokens.listTokens(context.actor, { username, filter, includeInvalid }, page)),
+      connectionFrom(await context.tokens.listTokens(context.actor, { username, filter, includeInvalid }, pageRequest<string>(page, 'string'))),
   }),
 }));

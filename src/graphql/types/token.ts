@@ -1,16 +1,16 @@
-import { parseTokenType, asJsonObject } from '../../domain/model.ts';
+import type { TokenRow } from '../../db/client.ts';
+import { asJsonObject } from '../../domain/model.ts';
 import { scopesOf } from '../../domain/scopes.ts';
 import { builder } from '../builder.ts';
 import { TokenTypeEnum } from './enums.ts';
 
-export const TokenRef = builder.prismaNode('Token', {
+export const TokenRef = builder.node(builder.objectRef<TokenRow>('Token'), {
   description: 'An API token. Its secret string is never stored and is shown only once, by generateToken.',
-  id: { field: 'key' },
-  findUnique: (key) => ({ key }),
+  id: { resolve: (token) => token.key },
   fields: (t) => ({
     key: t.exposeString('key', { description: 'Public identifier, shown in history, UIs and logs.' }),
     username: t.exposeString('username', { description: 'Owner of the token.' }),
-    tokenType: t.field({ type: TokenTypeEnum, resolve: (token) => parseTokenType(token.tokenType) }),
+    tokenType: t.field({ type: TokenTypeEnum, resolve: (token) => token.tokenType }),
     name: t.exposeString('name', { nullable: true, description: 'Set for USER tokens only.' }),
     scopes: t.stringList({ resolve: (token) => scopesOf(token) }),
     service: t.exposeString('service', { nullable: true, description: 'Set for INTERNAL tokens only.' }),
@@ -28,7 +28,7 @@ export const TokenRef = builder.prismaNode('Token', {
     lastUpdatedAt: t.expose('lastUpdatedAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'Null: never expires.' }),
-    expired: t.boolean({ resolve: (token) => token.expiresAt !== null && token.expiresAt <= new Date() }),
+    expired: t.boolean({ resolve: (token, _args, context) => context.tokens.isExpired(token) }),
     valid: t.exposeBoolean('valid', { description: 'False once revoked or invalidated.' }),
     invalidatedAt: t.expose('invalidatedAt', { type: 'DateTime', nullable: true }),
     invalidReason: t.exposeString('invalidReason'),
@@ -36,7 +36,7 @@ export const TokenRef = builder.prismaNode('Token', {
 });
 
 // Links to other tokens, added once TokenRef exists, batched per request by DataLoader.
-builder.prismaObjectFields(TokenRef, (t) => ({
+builder.objectFields(TokenRef, (t) => ({
   parent: t.field({
     type: TokenRef,
     nullable: true,

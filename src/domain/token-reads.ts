@@ -1,0 +1,58 @@
+import type { HistoryRow, Prisma, TokenRow } from '../db/client.ts';
+import { canSee } from './authorization.ts';
+import type { DomainDeps } from './deps.ts';
+import type { Actor } from './model.ts';
+import { planPage, type Page, type PageRequest } from './pagination.ts';
+import { tokenFilterWhere, type TokenFilter } from './token-filter.ts';
+
+export interface ListTokensInput {
+  username?: string | null;
+  filter?: TokenFilter | null;
+  /** Include revoked and invalidated tokens (default: valid ones only). */
+  includeInvalid?: boolean | null;
+}
+
+/** A token the actor may see, or null (whether it exists or not: no existence leak). */
+export async function getToken(deps: DomainDeps, actor: Actor, key: string): Promise<TokenRow | null> {
+  deps.authorizer.authorize(actor, 'read tokens');
+  const token = await deps.db.token.findUnique({ where: { key } });
+  return token && canSee(actor, token.username) ? token : null;
+}
+
+/** A history entry the actor may see, or null. */
+export async function getHistoryEntry(deps: DomainDeps, actor: Actor, id: number): Promise<HistoryRow | null> {
+  deps.authorizer.authorize(actor, 'read token history');
+  if (!Number.isSafeInteger(id)) return null;
+  const entry = await deps.db.tokenChangeHistoryEntry.findUnique({ where: { id } });
+  return entry && canSee(actor, entry.username) ? entry : null;
+}
+
+/**
+ * Tokens by key in the order asked, for DataLoader. Callers reach them only
+ * through rows already authorized, and a token's parent and children belong
+ * to the same owner, so these links never cross to another user.
+ */
+export async function tokensByKeys(deps: DomainDeps, keys: readonly string[]): Promise<(TokenRow | null)[]> {
+  const rows = await deps.db.token.findMany({ where: { key: { in: [...keys] } } });
+  const byKey = new Map(rows.map((row) => [row.key, row]));
+  return keys.map((key) => byKey.get(key) ?? null);
+}
+
+export async function childrenByParentKeys(deps: DomainDeps, keys: readonly string[]): Promise<TokenRow[][]> {
+  const rows = await deps.db.token.findMany({ where: { parentKey: { in: [...keys] } }, orderBy: [{ createdAt: 'asc' }, { key: 'asc' }] });
+  const byParent = new Map<string, TokenRow[]>(keys.map((key) => [key, []]));
+  for (const row of rows) if (row.parentKey !== null) byParent.get(row.parentKey)?.push(row);
+  return keys.map((key) => byParent.get(key) ?? []);
+}
+
+/** Newest first, keyset-paginated; non-admins list only their own. */
+export async function listTokens(deps: DomainDeps, actor: Actor, input: ListTokensInput, request: PageRequest<string>): Promise<Page<TokenRow>> {
+  const where: Prisma.TokenWhereInput = {
+    username: deps.authorizer.visibleOwner(actor, 'read tokens', input.username),
+    ...tokenFilterWhere(input.filter),
+  };
+  if (!input.includeInvalid) where.valid = true;
+  const plan = planPage<TokenRow, string>(request, { time: 'createdAt', id: 'key' });
+  const rows = await deps.db.token.findMany({ where: { AND: [where, plan.where] }, orderBy: plan.orderBy, take: plan.take });
+  return plan.finish(rows, () => deps.db.token.count({ where }));
+}
