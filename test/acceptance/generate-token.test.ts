@@ -1,58 +1,71 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOTSTRAP_TOKEN, engines, startServer, TestClock, type TestServer } from '../support/harness.ts';
+import { expectedVendorChecksum, registryWithCollisions } from '../support/generation.ts';
 import {
-  BOOTSTRAP_TOKEN,
   cast,
-  engines,
+  expectNoErrors,
   generate,
   GENERATE,
   mint,
-  startServer,
-  type GeneratedToken,
-  type TestServer,
-} from '../support/harness.ts';
-import { expectedVendorChecksum, minutesFromNow, registryWithCollisions, revoke, rowCounts } from '../support/generation.ts';
+  minutesFromNow,
+  revoke,
+  rowCounts,
+  VIEWER,
+  type Cast,
+  type GenerateResult,
+  type GenerateTokenInput,
+  type Minted,
+} from '../support/operations.ts';
 
-type Cast = Awaited<ReturnType<typeof cast>>;
-type Result = Awaited<ReturnType<typeof generate>>;
+/** A generateToken result that is one of the typed errors. */
+type GenerateError = Exclude<GenerateResult, Minted>;
 
-const VIEWER = '{ viewer { username tokenKey } }';
+function isError(result: GenerateResult): result is GenerateError {
+  return result.__typename !== 'GenerateTokenPayload';
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** Every value of a row as text, so that a search for the secret covers every column whatever its type. */
-function columnTexts(row: Record<string, unknown>): string[] {
+function columnTexts(row: object): string[] {
   return Object.values(row).map((value) => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value)));
 }
 
 describe.each(engines())('generateToken on %s', (engine) => {
   let server: TestServer;
   let people: Cast;
+  /** The server's clock: moved to expire a token. */
+  const clock = new TestClock();
 
   beforeAll(async () => {
-    server = await startServer(engine);
+    server = await startServer(engine, { clock });
     people = await cast(server);
   });
   afterAll(async () => server?.close());
 
-  async function expectAuthenticates(minted: GeneratedToken, username: string) {
-    const response = await server.graphql<{ viewer: { username: string; tokenKey: string } }>(minted.secret, VIEWER);
+  async function expectAuthenticates(minted: Minted, username: string) {
+    const response = await server.request(VIEWER, {}, { token: minted.secret });
     expect(response.status).toBe(200);
-    expect(response.data?.viewer).toEqual({ username, tokenKey: minted.token.key });
+    expect(response.data?.viewer).toEqual({ username, scopes: minted.token.scopes, isAdmin: false, tokenKey: minted.token.key });
   }
 
   /** Calls generateToken, expects the given typed error, and that neither table gained a row. */
-  async function expectRejected(actor: string, input: Record<string, unknown>, expected: { __typename: string; code: string; message?: string | RegExp; field?: string }) {
+  async function expectRejected(
+    actor: string,
+    input: GenerateTokenInput,
+    expected: { __typename: GenerateError['__typename']; code: string; message?: string | RegExp; field?: string },
+  ): Promise<GenerateError> {
     const before = await rowCounts(server);
-    const result = await generate(server, actor, input);
-    expect(result.__typename).toBe(expected.__typename);
-    const error = result as Extract<Result, { code: string }>;
+    const error = await generate(server, actor, input);
+    expect(error.__typename).toBe(expected.__typename);
+    if (!isError(error)) throw new Error(`expected ${expected.__typename}, got a token`);
     expect(error.code).toBe(expected.code);
     if (typeof expected.message === 'string') expect(error.message).toBe(expected.message);
     if (expected.message instanceof RegExp) expect(error.message).toMatch(expected.message);
-    if (expected.field !== undefined) expect(error.field).toBe(expected.field);
+    if (expected.field !== undefined) expect(error.__typename === 'InvalidInputError' ? error.field : undefined).toBe(expected.field);
     expect(await rowCounts(server)).toEqual(before);
     return error;
   }
@@ -67,7 +80,7 @@ describe.each(engines())('generateToken on %s', (engine) => {
       expect(body).toMatch(/^[0-9A-Za-z]+$/);
       const entropy = body.slice(0, -6);
       expect(body.slice(-6)).toBe(expectedVendorChecksum(entropy));
-      expect((minted.token as { generatorId?: string }).generatorId).toBe('vendor_checksum');
+      expect(minted.token.generatorId).toBe('vendor_checksum');
       await expectAuthenticates(minted, 'alice');
     });
 
@@ -86,23 +99,23 @@ describe.each(engines())('generateToken on %s', (engine) => {
       const match = /^gt-([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/.exec(minted.secret);
       expect(match, minted.secret).not.toBeNull();
       expect(match?.[1]).toBe(minted.token.key);
-      expect((minted.token as { generatorId?: string }).generatorId).toBe('gafaelfawr');
+      expect(minted.token.generatorId).toBe('gafaelfawr');
       await expectAuthenticates(minted, 'alice');
     });
 
     it('makes 40-hex legacy_sha1 tokens, marked deprecated, that still authenticate', async () => {
       const minted = await mint(server, people.alice, { name: 'legacy', tokenGeneratorId: 'legacy_sha1' });
       expect(minted.secret).toMatch(/^[0-9a-f]{40}$/);
-      expect((minted.token as { deprecated?: boolean }).deprecated).toBe(true);
-      expect((minted.token as { generatorId?: string }).generatorId).toBe('legacy_sha1');
+      expect(minted.token.deprecated).toBe(true);
+      expect(minted.token.generatorId).toBe('legacy_sha1');
       await expectAuthenticates(minted, 'alice');
     });
 
     it('marks tokens of the other generators as not deprecated', async () => {
       const vendor = await mint(server, people.alice, { name: 'not-deprecated-1' });
       const gafaelfawr = await mint(server, people.alice, { name: 'not-deprecated-2', tokenGeneratorId: 'gafaelfawr' });
-      expect((vendor.token as { deprecated?: boolean }).deprecated).toBe(false);
-      expect((gafaelfawr.token as { deprecated?: boolean }).deprecated).toBe(false);
+      expect(vendor.token.deprecated).toBe(false);
+      expect(gafaelfawr.token.deprecated).toBe(false);
     });
   });
 
@@ -118,10 +131,10 @@ describe.each(engines())('generateToken on %s', (engine) => {
       const row = await server.tessera.db.token.findUnique({ where: { key: token.key } });
       expect(row).not.toBeNull();
       expect(row?.secretHash).toBe(sha256(secret));
-      for (const text of columnTexts(row as unknown as Record<string, unknown>)) expect(text).not.toContain(secret);
+      for (const text of columnTexts(row!)) expect(text).not.toContain(secret);
       expect(history.some((entry) => entry.token === token.key && entry.action === 'create')).toBe(true);
       for (const entry of history) {
-        for (const text of columnTexts(entry as unknown as Record<string, unknown>)) expect(text).not.toContain(secret);
+        for (const text of columnTexts(entry)) expect(text).not.toContain(secret);
       }
     }
   });
@@ -187,9 +200,11 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it('frees the name of an expired USER token for a new one, leaving the expired token as it was', async () => {
-      const old = await mint(server, people.alice, { name: 'expiring', expires: minutesFromNow(10) });
+      const old = await mint(server, people.alice, { name: 'expiring', expires: minutesFromNow(10, clock) });
       await expectRejected(people.alice, { name: 'expiring' }, { __typename: 'DuplicateTokenNameError', code: 'DUPLICATE_TOKEN_NAME' });
-      await server.tessera.db.token.update({ where: { key: old.token.key }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+      // Time passes: the server's clock moves past the expiry (later tests take their times from the same clock).
+      clock.advance(11 * 60_000);
+      expect((await server.request(VIEWER, {}, { token: old.secret })).status).toBe(401);
       const fresh = await mint(server, people.alice, { name: 'expiring' });
       expect(fresh.token.name).toBe('expiring');
       expect(await server.tessera.db.token.findUnique({ where: { key: old.token.key } })).toMatchObject({ name: 'expiring', valid: true });
@@ -198,9 +213,9 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it('rejects an expiry less than 5 minutes ahead', async () => {
-      await expectRejected(people.alice, { name: 'too-soon', expires: minutesFromNow(4) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
-      await expectRejected(people.alice, { name: 'in-the-past', expires: minutesFromNow(-60) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
-      const later = await mint(server, people.alice, { name: 'later-enough', expires: minutesFromNow(10) });
+      await expectRejected(people.alice, { name: 'too-soon', expires: minutesFromNow(4, clock) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
+      await expectRejected(people.alice, { name: 'in-the-past', expires: minutesFromNow(-60, clock) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
+      const later = await mint(server, people.alice, { name: 'later-enough', expires: minutesFromNow(10, clock) });
       expect(later.token.expiresAt).not.toBeNull();
     });
 
@@ -266,9 +281,9 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it('rejects a child expiring after its parent, and gives a child without expiry its parent’s', async () => {
-      const parent = await mint(server, people.alice, { name: 'expiring-parent', scopes: ['read:all'], expires: minutesFromNow(60) });
+      const parent = await mint(server, people.alice, { name: 'expiring-parent', scopes: ['read:all'], expires: minutesFromNow(60, clock) });
       expect(parent.token.expiresAt).not.toBeNull();
-      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, expires: minutesFromNow(120) }, {
+      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, expires: minutesFromNow(120, clock) }, {
         __typename: 'InvalidParentTokenError',
         code: 'INVALID_PARENT_TOKEN',
       });
@@ -294,7 +309,7 @@ describe.each(engines())('generateToken on %s', (engine) => {
     try {
       const first = await mint(colliding, BOOTSTRAP_TOKEN, { username: 'alice', name: 'collide-1', tokenGeneratorId: 'always_collides' });
       expect(collider.calls).toBe(1);
-      expect((first.token as { generatorId?: string }).generatorId).toBe('always_collides');
+      expect(first.token.generatorId).toBe('always_collides');
       const before = await rowCounts(colliding);
       expect(before).toEqual({ tokens: 1, history: 1 });
 
@@ -323,9 +338,9 @@ describe.each(engines())('generateToken on %s', (engine) => {
   it('lets exactly one of 20 concurrent requests for the same name win', async () => {
     const before = await rowCounts(server);
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => server.graphql<{ generateToken: { __typename: string; code?: string } }>(people.alice, GENERATE, { input: { name: 'race' } })),
+      Array.from({ length: 20 }, () => server.request(GENERATE, { input: { name: 'race' } }, { token: people.alice })),
     );
-    for (const response of results) expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+    for (const response of results) expectNoErrors(response);
     const typenames = results.map((response) => response.data?.generateToken.__typename);
     expect(typenames.filter((name) => name === 'GenerateTokenPayload')).toHaveLength(1);
     expect(typenames.filter((name) => name === 'DuplicateTokenNameError')).toHaveLength(19);
@@ -355,7 +370,7 @@ describe.each(engines())('generateToken on %s', (engine) => {
     };
     try {
       const before = await rowCounts(server);
-      const response = await server.graphql(people.alice, GENERATE, { input: { name: 'atomic' } });
+      const response = await server.request(GENERATE, { input: { name: 'atomic' } }, { token: people.alice });
       expect(response.data).toBeNull();
       expect(response.errors?.length).toBeGreaterThan(0);
       expect(response.errors?.[0]?.message).toBe('Unexpected error.');

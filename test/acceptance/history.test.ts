@@ -5,78 +5,36 @@
  * Real server over HTTP, real database, on every engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_TOKEN, cast, engines, mint, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import { INVALIDATE, REVOKE } from '../support/generation.ts';
+import { graphql } from '../generated/index.ts';
+import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
+import {
+  cast,
+  daysFromNow,
+  expectNoErrors,
+  expectTypename,
+  HISTORY,
+  historyEntries,
+  invalidateTokens,
+  mint,
+  revokeToken,
+  type Cast,
+  type HistoryEntry,
+  type HistoryPage,
+  type HistoryVariables,
+  type TokenChange,
+  type TokenHistoryFilter,
+} from '../support/operations.ts';
 
-interface Entry {
-  id: string;
-  token: string;
-  username: string;
-  tokenType: string;
-  tokenName: string | null;
-  parent: string | null;
-  scopes: string[];
-  service: string | null;
-  expires: string | null;
-  actor: string;
-  action: string;
-  oldTokenName: string | null;
-  oldScopes: string[] | null;
-  oldExpires: string | null;
-  ipAddress: string | null;
-  eventTime: string;
-  reduced: Record<string, unknown>;
-  tokenRecord: { key: string } | null;
-}
-
-interface PageInfo {
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
-}
-
-interface HistoryConnection {
-  totalCount: number;
-  pageInfo: PageInfo;
-  edges: { cursor: string; node: Entry }[];
-}
-
-interface HistoryFilter {
-  username?: string;
-  actor?: string;
-  key?: string;
-  tokenType?: string;
-  action?: string;
-  ipAddress?: string;
-  since?: string;
-  until?: string;
-}
-
-const ENTRY_FIELDS = /* GraphQL */ `
-  id token username tokenType tokenName parent scopes service expires actor action
-  oldTokenName oldScopes oldExpires ipAddress eventTime reduced tokenRecord { key }
-`;
-
-const HISTORY = /* GraphQL */ `
-  query History($filter: TokenHistoryFilter, $first: Int, $after: String, $last: Int, $before: String) {
-    tokenHistory(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
-      totalCount
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { cursor node { ${ENTRY_FIELDS} } }
-    }
+const HISTORY_NODE = graphql(`
+  query HistoryNode($id: ID!) {
+    node(id: $id) { __typename id ...HistoryEntry }
   }
-`;
-
-type HistoryVariables = { filter?: HistoryFilter; first?: number; after?: string; last?: number; before?: string };
+`);
 
 /** The address the (trusted) proxy says the request came from. */
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
 const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
-
-/** A whole-second instant `days` from now, so that the epoch-second form is exact. */
-const wholeSecondsFromNow = (days: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + days * 86_400_000).toISOString();
 
 /** The database id inside a relay global id (Pothos: base64 of "Type:id"); only used to check the documented tie-break order. */
 function rowId(globalId: string): number {
@@ -85,7 +43,7 @@ function rowId(globalId: string): number {
   return Number(id);
 }
 
-function expectCode(response: GraphQLResponse, code: string) {
+function expectCode(response: GraphQLResponse<{ tokenHistory: HistoryPage }>, code: string) {
   expect(response.errors, `expected a GraphQL error ${code}, got ${JSON.stringify(response.data)}`).toBeDefined();
   expect(response.errors?.map((error) => error.extensions?.code)).toContain(code);
   expect(response.data?.tokenHistory ?? null).toBeNull();
@@ -93,30 +51,22 @@ function expectCode(response: GraphQLResponse, code: string) {
 
 describe.each(engines())('token change history on %s', (engine) => {
   let server: TestServer;
-  let people: Awaited<ReturnType<typeof cast>>;
+  let people: Cast;
   /** Keys of the tokens the world below was built from, by a name of our own. */
   const keys: Record<string, string> = {};
 
   async function historyResponse(variables: HistoryVariables, token = BOOTSTRAP_TOKEN) {
-    return server.graphql<{ tokenHistory: HistoryConnection }>(token, HISTORY, variables);
+    return server.request(HISTORY, variables, { token });
   }
 
-  async function history(variables: HistoryVariables, token = BOOTSTRAP_TOKEN): Promise<HistoryConnection> {
-    const response = await historyResponse(variables, token);
-    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    if (!response.data) throw new Error('no data');
-    return response.data.tokenHistory;
+  async function history(variables: HistoryVariables, token = BOOTSTRAP_TOKEN): Promise<HistoryPage> {
+    return expectNoErrors(await historyResponse(variables, token)).tokenHistory;
   }
 
-  /** Every matching entry in one page (the cap is 1000; these data sets are far smaller). */
-  async function all(filter?: HistoryFilter, token = BOOTSTRAP_TOKEN): Promise<Entry[]> {
-    const connection = await history({ filter, first: 1000 }, token);
-    expect(connection.pageInfo.hasNextPage).toBe(false);
-    expect(connection.edges).toHaveLength(connection.totalCount);
-    return connection.edges.map((edge) => edge.node);
-  }
+  /** Every matching entry, in one page. */
+  const all = (filter?: TokenHistoryFilter, token = BOOTSTRAP_TOKEN) => historyEntries(server, filter, token);
 
-  async function entriesOf(key: string, action?: string): Promise<Entry[]> {
+  async function entriesOf(key: string, action?: TokenChange): Promise<HistoryEntry[]> {
     return (await all({ key, ...(action ? { action } : {}) })).filter((entry) => entry.token === key);
   }
 
@@ -125,9 +75,9 @@ describe.each(engines())('token change history on %s', (engine) => {
    * (last/before, from the oldest), checking each page's pageInfo on the way;
    * the entries come back newest first either way.
    */
-  async function walk(direction: 'forward' | 'backward', filter: HistoryFilter | undefined, size: number) {
+  async function walk(direction: 'forward' | 'backward', filter: TokenHistoryFilter | undefined, size: number) {
     const forward = direction === 'forward';
-    const collected: Entry[] = [];
+    const collected: HistoryEntry[] = [];
     let cursor: string | undefined;
     let pages = 0;
     let totalCount = -1;
@@ -157,12 +107,12 @@ describe.each(engines())('token change history on %s', (engine) => {
     return { entries: collected, totalCount };
   }
 
-  function expectNewestFirst(entries: Entry[]) {
+  function expectNewestFirst(entries: HistoryEntry[]) {
     const ids = entries.map((entry) => rowId(entry.id));
     expect(new Set(ids).size, 'duplicate entries').toBe(ids.length);
     for (let index = 1; index < entries.length; index += 1) {
-      const newer = entries[index - 1] as Entry;
-      const older = entries[index] as Entry;
+      const newer = entries[index - 1]!;
+      const older = entries[index]!;
       const newerTime = Date.parse(newer.eventTime);
       const olderTime = Date.parse(older.eventTime);
       expect(newerTime, `entry ${index - 1} comes before the older entry ${index}`).toBeGreaterThanOrEqual(olderTime);
@@ -191,7 +141,7 @@ describe.each(engines())('token change history on %s', (engine) => {
     const nextAddress = () => addresses[next++ % addresses.length] as string;
     for (const username of ['dave', 'erin', 'frank']) {
       const secret = secrets[username] as string;
-      const ci = await mint(server, secret, { name: 'ci', scopes: ['read:all', 'exec:notebook'], expires: wholeSecondsFromNow(20) }, from(nextAddress()));
+      const ci = await mint(server, secret, { name: 'ci', scopes: ['read:all', 'exec:notebook'], expires: daysFromNow(20, server.clock) }, from(nextAddress()));
       keys[`${username}-ci`] = ci.token.key;
       const notebook = await mint(server, secret, { tokenType: 'NOTEBOOK', parent: ci.token.key, scopes: ['read:all'] }, from(nextAddress()));
       keys[`${username}-notebook`] = notebook.token.key;
@@ -209,17 +159,17 @@ describe.each(engines())('token change history on %s', (engine) => {
       keys[`frank-${name}`] = (await mint(server, secrets.frank as string, { name, scopes: ['read:all'] }, from('2001:db8:ff::2'))).token.key;
     }
     // Revocations: one with descendants (three entries), one by filter, one by an admin.
-    const daveRevoke = await server.graphql<{ revokeToken: { __typename: string } }>(secrets.dave as string, REVOKE, { input: { key: keys['dave-ci'] } }, from('198.51.100.40'));
-    expect(daveRevoke.data?.revokeToken.__typename).toBe('InvalidateTokensPayload');
-    const erinInvalidate = await server.graphql<{ invalidateTokens: { __typename: string; count: number } }>(
+    const daveRevoke = await revokeToken(server, secrets.dave as string, { key: keys['dave-ci'] as string }, from('198.51.100.40'));
+    expectTypename(daveRevoke, 'InvalidateTokensPayload');
+    const erinInvalidate = await invalidateTokens(
+      server,
       admin,
-      INVALIDATE,
-      { input: { usernames: ['erin'], filter: { tokenTypes: ['NOTEBOOK'] }, reason: 'cleanup' } },
+      { usernames: ['erin'], filter: { tokenTypes: ['NOTEBOOK'] }, reason: 'cleanup' },
       from('2001:db8::40'),
     );
-    expect(erinInvalidate.data?.invalidateTokens).toMatchObject({ __typename: 'InvalidateTokensPayload', count: 1 });
-    const frankRevoke = await server.graphql<{ revokeToken: { __typename: string } }>(admin, REVOKE, { input: { key: keys['frank-a'] } }, from('203.0.113.41'));
-    expect(frankRevoke.data?.revokeToken.__typename).toBe('InvalidateTokensPayload');
+    expect(erinInvalidate).toMatchObject({ __typename: 'InvalidateTokensPayload', count: 1 });
+    const frankRevoke = await revokeToken(server, admin, { key: keys['frank-a'] as string }, from('203.0.113.41'));
+    expectTypename(frankRevoke, 'InvalidateTokensPayload');
 
     // Carol's tokens, one per address, for the address tests.
     for (const [name, address] of [
@@ -237,8 +187,8 @@ describe.each(engines())('token change history on %s', (engine) => {
   afterAll(async () => server?.close());
 
   it('records a CREATE of a USER token with expiry, and of its INTERNAL child, field by field and in reduced form', async () => {
-    const expires = wholeSecondsFromNow(30);
-    const before = Date.now();
+    const expires = daysFromNow(30, server.clock);
+    const before = server.clock.now().getTime();
     const laptop = await mint(server, people.alice, { name: 'laptop', scopes: ['read:all', 'exec:notebook'], expires }, from('198.51.100.7'));
     const child = await mint(
       server,
@@ -246,11 +196,11 @@ describe.each(engines())('token change history on %s', (engine) => {
       { tokenType: 'INTERNAL', parent: laptop.token.key, service: 'portal', scopes: ['read:all'] },
       from('2001:db8::5'),
     );
-    const after = Date.now();
+    const after = server.clock.now().getTime();
 
     const [created] = await entriesOf(laptop.token.key);
     expect(created).toBeDefined();
-    const entry = created as Entry;
+    const entry = created!;
     const eventTime = Date.parse(entry.eventTime);
     expect(eventTime).toBeGreaterThanOrEqual(before);
     expect(eventTime).toBeLessThanOrEqual(after);
@@ -286,7 +236,7 @@ describe.each(engines())('token change history on %s', (engine) => {
 
     const childEntries = await entriesOf(child.token.key);
     expect(childEntries).toHaveLength(1);
-    const childEntry = childEntries[0] as Entry;
+    const childEntry = childEntries[0]!;
     // A derived token without an expiry of its own expires with its parent.
     expect(childEntry).toMatchObject({
       token: child.token.key,
@@ -354,21 +304,16 @@ describe.each(engines())('token change history on %s', (engine) => {
   });
 
   it('records a REVOKE (revokeToken) with the revoker as actor and the revoker’s address, without old_* fields', async () => {
-    const expires = wholeSecondsFromNow(10);
+    const expires = daysFromNow(10, server.clock);
     const phone = await mint(server, people.bob, { name: 'phone', scopes: ['read:all'], expires }, from('198.51.100.60'));
-    const before = Date.now();
-    const revoked = await server.graphql<{ revokeToken: { __typename: string; count: number; keys: string[] } }>(
-      people.admin,
-      REVOKE,
-      { input: { key: phone.token.key, reason: 'lost' } },
-      from('203.0.113.9'),
-    );
-    const after = Date.now();
-    expect(revoked.data?.revokeToken).toEqual({ __typename: 'InvalidateTokensPayload', count: 1, keys: [phone.token.key] });
+    const before = server.clock.now().getTime();
+    const revoked = await revokeToken(server, people.admin, { key: phone.token.key, reason: 'lost' }, from('203.0.113.9'));
+    const after = server.clock.now().getTime();
+    expect(revoked).toEqual({ __typename: 'InvalidateTokensPayload', count: 1, keys: [phone.token.key] });
 
     const entries = await entriesOf(phone.token.key, 'REVOKE');
     expect(entries).toHaveLength(1);
-    const entry = entries[0] as Entry;
+    const entry = entries[0]!;
     expect(Date.parse(entry.eventTime)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(entry.eventTime)).toBeLessThanOrEqual(after);
     expect(entry).toMatchObject({
@@ -405,15 +350,12 @@ describe.each(engines())('token change history on %s', (engine) => {
   it('records a REVOKE (invalidateTokens) for the token and each descendant, from an IPv4-mapped address shown as IPv4', async () => {
     const tablet = await mint(server, people.alice, { name: 'tablet', scopes: ['read:all'] }, from('198.51.100.61'));
     const child = await mint(server, people.alice, { tokenType: 'INTERNAL', parent: tablet.token.key, service: 'svc', scopes: [] }, from('198.51.100.61'));
-    const result = await server.graphql<{ invalidateTokens: { __typename: string; count: number; keys: string[] } }>(
-      people.alice,
-      INVALIDATE,
-      { input: { filter: { keys: [tablet.token.key] }, reason: 'done' } },
-      from('::ffff:198.51.100.8'),
+    const result = expectTypename(
+      await invalidateTokens(server, people.alice, { filter: { keys: [tablet.token.key] }, reason: 'done' }, from('::ffff:198.51.100.8')),
+      'InvalidateTokensPayload',
     );
-    expect(result.data?.invalidateTokens.__typename).toBe('InvalidateTokensPayload');
-    expect(result.data?.invalidateTokens.count).toBe(2);
-    expect([...(result.data?.invalidateTokens.keys ?? [])].sort()).toEqual([tablet.token.key, child.token.key].sort());
+    expect(result.count).toBe(2);
+    expect([...result.keys].sort()).toEqual([tablet.token.key, child.token.key].sort());
 
     const revokes = await all({ key: tablet.token.key, action: 'REVOKE' });
     expect(revokes.map((entry) => entry.token).sort()).toEqual([tablet.token.key, child.token.key].sort());
@@ -545,7 +487,7 @@ describe.each(engines())('token change history on %s', (engine) => {
     const ms = (iso: string) => Date.parse(iso);
     const parentKey = keys['frank-ci'] as string;
 
-    const cases: [HistoryFilter, (entry: Entry) => boolean][] = [
+    const cases: [TokenHistoryFilter, (entry: HistoryEntry) => boolean][] = [
       [{ username: 'frank' }, (entry) => entry.username === 'frank'],
       [{ actor: 'admin' }, (entry) => entry.actor === 'admin'],
       [{ actor: '<bootstrap>' }, (entry) => entry.actor === '<bootstrap>'],
@@ -634,12 +576,7 @@ describe.each(engines())('token change history on %s', (engine) => {
   it('resolves a history entry by node(id) for an admin', async () => {
     const [entry] = await entriesOf(keys['dave-ci'] as string, 'REVOKE');
     expect(entry).toBeDefined();
-    const response = await server.graphql<{ node: Entry | null }>(
-      people.admin,
-      `query Node($id: ID!) { node(id: $id) { __typename id ... on TokenChangeHistoryEntry { ${ENTRY_FIELDS} } } }`,
-      { id: entry?.id },
-    );
-    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    expect(response.data?.node).toEqual({ __typename: 'TokenChangeHistoryEntry', ...entry });
+    const response = await server.request(HISTORY_NODE, { id: entry!.id }, { token: people.admin });
+    expect(expectNoErrors(response).node).toEqual({ __typename: 'TokenChangeHistoryEntry', ...entry });
   });
 });

@@ -6,8 +6,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_TOKEN, engines, mint, startServer, type TestServer } from '../support/harness.ts';
-import { revoke } from '../support/generation.ts';
+import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
+import { mint, revoke, TOKEN, VIEWER } from '../support/operations.ts';
 
 describe.each(engines())('logging on %s', (engine) => {
   let server: TestServer;
@@ -29,16 +29,17 @@ describe.each(engines())('logging on %s', (engine) => {
     const legacy = await mint(server, BOOTSTRAP_TOKEN, { username: 'lena', name: 'old', tokenGeneratorId: 'legacy_sha1', scopes: ['read:all'] });
     const secrets = [BOOTSTRAP_TOKEN, minted.secret, legacy.secret];
 
-    expect((await server.graphql(minted.secret, '{ viewer { username } }')).status).toBe(200);
-    expect((await server.graphql(legacy.secret, '{ viewer { username } }')).status).toBe(200);
-    // A token pasted where a name goes, and into a query that does not parse.
-    await server.graphql(minted.secret, 'query($name: String!) { token(key: $name) { key } }', { name: minted.secret });
-    await server.graphql(minted.secret, `{ token(key: "${minted.secret}") { key `);
+    const status = async (token: string) => (await server.request(VIEWER, {}, { token })).status;
+    expect(await status(minted.secret)).toBe(200);
+    expect(await status(legacy.secret)).toBe(200);
+    // A token pasted where a key goes, and into a query that does not parse (untyped on purpose).
+    await server.request(TOKEN, { key: minted.secret }, { token: minted.secret });
+    await server.requestText(`{ token(key: "${minted.secret}") { key `, { token: minted.secret });
     // Refusals: a typo, then the real token once revoked.
     const typo = minted.secret.slice(0, -1) + (minted.secret.endsWith('x') ? 'y' : 'x');
-    expect((await server.graphql(typo, '{ viewer { username } }')).status).toBe(401);
+    expect(await status(typo)).toBe(401);
     await revoke(server, BOOTSTRAP_TOKEN, minted.token.key);
-    expect((await server.graphql(minted.secret, '{ viewer { username } }')).status).toBe(401);
+    expect(await status(minted.secret)).toBe(401);
 
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_TOKEN, cast, engines, startServer, type TestServer } from '../support/harness.ts';
+import { graphql } from '../generated/index.ts';
+import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
+import { cast, expectNoErrors, VIEWER } from '../support/operations.ts';
 
 describe.each(engines())('smoke on %s', (engine) => {
   let server: TestServer;
@@ -9,13 +11,30 @@ describe.each(engines())('smoke on %s', (engine) => {
   afterAll(async () => server?.close());
 
   it('serves viewer for the bootstrap secret and a minted token', async () => {
-    const bootstrap = await server.graphql<{ viewer: { username: string; isAdmin: boolean } }>(BOOTSTRAP_TOKEN, '{ viewer { username isAdmin } }');
-    expect(bootstrap.data?.viewer).toEqual({ username: '<bootstrap>', isAdmin: true });
+    const bootstrap = await server.request(VIEWER, {}, { token: BOOTSTRAP_TOKEN });
+    expect(bootstrap.data?.viewer).toEqual({ username: '<bootstrap>', scopes: ['admin:token'], isAdmin: true, tokenKey: null });
     const people = await cast(server);
-    const alice = await server.graphql<{ viewer: { username: string; isAdmin: boolean; tokenKey: string } }>(people.alice, '{ viewer { username isAdmin tokenKey } }');
-    expect(alice.data?.viewer).toEqual({ username: 'alice', isAdmin: false, tokenKey: people.aliceKey });
+    const alice = await server.request(VIEWER, {}, { token: people.alice });
+    expect(alice.data?.viewer).toEqual({ username: 'alice', scopes: ['exec:notebook', 'read:all', 'user:token'], isAdmin: false, tokenKey: people.aliceKey });
   });
 });
+
+/** The largest page a client may ask for: 1000 history entries, each with its token. */
+const LARGEST_HISTORY_PAGE = graphql(`
+  query LargestHistoryPage {
+    tokenHistory(first: 1000) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id token username tokenType tokenName parent scopes service expires actor action oldTokenName oldScopes oldExpires ipAddress eventTime reduced
+          tokenRecord { key name scopes valid expiresAt parent { key } }
+        }
+      }
+    }
+  }
+`);
 
 describe('query limits', () => {
   let server: TestServer;
@@ -27,24 +46,22 @@ describe('query limits', () => {
   const entryFields = 'id token username tokenType tokenName parent scopes service expires actor action oldTokenName oldScopes oldExpires ipAddress eventTime reduced';
 
   it('admits the largest page (1000) of history entries with their tokens', async () => {
-    const response = await server.graphql(
-      BOOTSTRAP_TOKEN,
-      `{ tokenHistory(first: 1000) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${entryFields} tokenRecord { key name scopes valid expiresAt parent { key } } } } } }`,
-    );
-    expect(response.errors).toBeUndefined();
+    const response = await server.request(LARGEST_HISTORY_PAGE, {}, { token: BOOTSTRAP_TOKEN });
+    expectNoErrors(response);
   });
 
+  // Untyped on purpose: these are built to trip graphql-armor's cost and depth limits, not to be answered.
   it('refuses pages of pages and deep nesting before running them', async () => {
-    const nested = await server.graphql(
-      BOOTSTRAP_TOKEN,
+    const nested = await server.requestText(
       `{ tokens(first: 1000) { edges { node { key children { key } } } } a: tokenHistory(first: 1000) { edges { node { ${entryFields} tokenRecord { key children { key parent { key children { key } } } } } } } b: tokenHistory(first: 1000) { edges { node { ${entryFields} } } } }`,
+      { token: BOOTSTRAP_TOKEN },
     );
     expect(nested.data).toBeFalsy();
     expect(nested.errors?.[0]?.message).toMatch(/cost limit/i);
     expect(nested.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const deep = await server.graphql(
-      BOOTSTRAP_TOKEN,
+    const deep = await server.requestText(
       '{ tokens { edges { node { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { key } } } } } } } } } } } } } }',
+      { token: BOOTSTRAP_TOKEN },
     );
     expect(deep.errors?.[0]?.message).toMatch(/depth/i);
   });

@@ -5,39 +5,36 @@
  * totalCount, and typed errors for oversized filters. Real server over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP_TOKEN, cast, engines, mint, startServer, type GeneratedToken, type TestServer } from '../support/harness.ts';
-import { minutesFromNow, revoke } from '../support/generation.ts';
-
-const TOKENS = /* GraphQL */ `
-  query Tokens($username: String, $filter: TokenFilter, $includeInvalid: Boolean, $first: Int, $after: String, $last: Int, $before: String) {
-    tokens(username: $username, filter: $filter, includeInvalid: $includeInvalid, first: $first, after: $after, last: $last, before: $before) {
-      totalCount
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      edges { cursor node { key username createdAt } }
-    }
-  }
-`;
-
-interface TokensPage {
-  totalCount: number;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  edges: { cursor: string; node: { key: string; username: string; createdAt: string } }[];
-}
+import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
+import {
+  cast,
+  expectNoErrors,
+  lookup,
+  mint,
+  minutesFromNow,
+  revoke,
+  TOKEN,
+  TOKENS,
+  type Cast,
+  type GenerateTokenInput,
+  type Minted,
+  type TokenFilter,
+  type TokensPage,
+  type TokensVariables,
+} from '../support/operations.ts';
 
 describe.each(engines())('the tokens and token queries on %s', (engine) => {
   let server: TestServer;
-  let people: Awaited<ReturnType<typeof cast>>;
+  let people: Cast;
   /** Mira's tokens, made in this order. */
-  let mira: Record<'main' | 'reader' | 'writer' | 'notebook' | 'revoked', GeneratedToken>;
+  let mira: Record<'main' | 'reader' | 'writer' | 'notebook' | 'revoked', Minted>;
 
-  async function tokens(actor: string, variables: Record<string, unknown>) {
-    return server.graphql<{ tokens: TokensPage }>(actor, TOKENS, { first: 100, ...variables });
+  async function tokens(actor: string, variables: TokensVariables) {
+    return server.request(TOKENS, { first: 100, ...variables }, { token: actor });
   }
 
-  async function keys(actor: string, variables: Record<string, unknown>): Promise<string[]> {
-    const response = await tokens(actor, variables);
-    expect(response.errors).toBeUndefined();
-    const connection = response.data!.tokens;
+  async function keys(actor: string, variables: TokensVariables): Promise<string[]> {
+    const connection = expectNoErrors(await tokens(actor, variables)).tokens;
     expect(connection.totalCount).toBe(connection.edges.length);
     return connection.edges.map((edge) => edge.node.key);
   }
@@ -47,10 +44,10 @@ describe.each(engines())('the tokens and token queries on %s', (engine) => {
   beforeAll(async () => {
     server = await startServer(engine);
     people = await cast(server);
-    const as = (input: Record<string, unknown>) => mint(server, BOOTSTRAP_TOKEN, { username: 'mira', ...input });
+    const as = (input: GenerateTokenInput) => mint(server, BOOTSTRAP_TOKEN, { username: 'mira', ...input });
     const main = await as({ name: 'main', scopes: ['exec:notebook', 'read:all', 'user:token'] });
-    const reader = await as({ name: 'reader', scopes: ['read:all'], note: 'ci', expires: minutesFromNow(60) });
-    const writer = await as({ name: 'writer', scopes: ['write:all'], expires: minutesFromNow(600) });
+    const reader = await as({ name: 'reader', scopes: ['read:all'], note: 'ci', expires: minutesFromNow(60, server.clock) });
+    const writer = await as({ name: 'writer', scopes: ['write:all'], expires: minutesFromNow(600, server.clock) });
     const notebook = await mint(server, main.secret, { tokenType: 'NOTEBOOK', parent: main.token.key, scopes: ['exec:notebook'] });
     const revoked = await as({ name: 'revoked', scopes: ['read:all'] });
     mira = { main, reader, writer, notebook, revoked };
@@ -73,12 +70,9 @@ describe.each(engines())('the tokens and token queries on %s', (engine) => {
   });
 
   it('narrows by every filter criterion', async () => {
-    const reader = (await server.graphql<{ token: { createdAt: string; expiresAt: string } }>(
-      BOOTSTRAP_TOKEN,
-      'query($key: String!) { token(key: $key) { createdAt expiresAt } }',
-      { key: mira.reader.token.key },
-    )).data!.token;
-    const cases: [Record<string, unknown>, (keyof typeof mira)[]][] = [
+    const reader = await lookup(server, mira.reader.token.key);
+    if (!reader) throw new Error('no reader token');
+    const cases: [TokenFilter, (keyof typeof mira)[]][] = [
       [{ keys: keysOf('reader', 'revoked') }, ['reader']],
       [{ tokenTypes: ['NOTEBOOK'] }, ['notebook']],
       [{ scopes: ['read:all'] }, ['reader', 'main']],
@@ -99,7 +93,7 @@ describe.each(engines())('the tokens and token queries on %s', (engine) => {
     const forward: string[] = [];
     let after: string | null = null;
     do {
-      const page: TokensPage = (await tokens(people.admin, { includeInvalid: true, first: 2, after })).data!.tokens;
+      const page: TokensPage = expectNoErrors(await tokens(people.admin, { includeInvalid: true, first: 2, after })).tokens;
       expect(page.totalCount).toBe(all.length);
       forward.push(...page.edges.map((edge) => edge.node.key));
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
@@ -107,7 +101,7 @@ describe.each(engines())('the tokens and token queries on %s', (engine) => {
     const backward: string[] = [];
     let before: string | null = null;
     do {
-      const page: TokensPage = (await tokens(people.admin, { includeInvalid: true, first: undefined, last: 3, before })).data!.tokens;
+      const page: TokensPage = expectNoErrors(await tokens(people.admin, { includeInvalid: true, first: undefined, last: 3, before })).tokens;
       backward.unshift(...page.edges.map((edge) => edge.node.key));
       before = page.pageInfo.hasPreviousPage ? page.pageInfo.startCursor : null;
     } while (before);
@@ -123,10 +117,10 @@ describe.each(engines())('the tokens and token queries on %s', (engine) => {
   });
 
   it("answers token(key) with null for someone else's token, as for a key that does not exist", async () => {
-    const query = 'query($key: String!) { token(key: $key) { key } }';
-    expect((await server.graphql(mira.main.secret, query, { key: mira.reader.token.key })).data).toEqual({ token: { key: mira.reader.token.key } });
-    expect((await server.graphql(people.alice, query, { key: mira.reader.token.key })).data).toEqual({ token: null });
-    expect((await server.graphql(people.alice, query, { key: 'AAAAAAAAAAAAAAAAAAAAAA' })).data).toEqual({ token: null });
-    expect((await server.graphql(people.admin, query, { key: mira.reader.token.key })).data).toEqual({ token: { key: mira.reader.token.key } });
+    const token = async (actor: string, key: string) => expectNoErrors(await server.request(TOKEN, { key }, { token: actor }));
+    expect(await token(mira.main.secret, mira.reader.token.key)).toEqual({ token: expect.objectContaining({ key: mira.reader.token.key }) });
+    expect(await token(people.alice, mira.reader.token.key)).toEqual({ token: null });
+    expect(await token(people.alice, 'AAAAAAAAAAAAAAAAAAAAAA')).toEqual({ token: null });
+    expect(await token(people.admin, mira.reader.token.key)).toEqual({ token: expect.objectContaining({ key: mira.reader.token.key }) });
   });
 });

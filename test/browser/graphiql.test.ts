@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, launchChromium } from '../support/browser.ts';
-import { BOOTSTRAP_TOKEN, mint, startServer, type TestServer } from '../support/harness.ts';
+import { BOOTSTRAP_TOKEN, startServer, type TestServer } from '../support/harness.ts';
+import { mint } from '../support/operations.ts';
 
 const executablePath = chromiumPath();
 

@@ -1,11 +1,11 @@
 /**
- * Test-only token generators and small helpers for the generateToken and
- * HTTP authentication acceptance tests.
+ * Test-only token generators, and the spec's vendor_checksum checksum
+ * recomputed independently of the product, for the generateToken tests.
+ * (GraphQL operations and their helpers are in operations.ts.)
  */
 import { crc32 } from 'node:zlib';
 import { createDefaultRegistry, type TokenGeneratorRegistry } from '../../src/domain/generators/index.ts';
 import type { GeneratedToken, TokenGenerator, TokenInfo } from '../../src/domain/generators/types.ts';
-import type { TestServer } from './harness.ts';
 
 /** The base-62 alphabet the spec fixes (digits, upper case, lower case), written out independently of the product's constant. */
 export const SPEC_BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -51,45 +51,4 @@ export function registryWithCollisions(): { generators: TokenGeneratorRegistry; 
   const collider = new AlwaysCollidesGenerator();
   generators.register(collider);
   return { generators, collider };
-}
-
-/** Row counts of both tables: what "nothing was written" is measured with. */
-export async function rowCounts(server: TestServer): Promise<{ tokens: number; history: number }> {
-  const [tokens, history] = await Promise.all([server.tessera.db.token.count(), server.tessera.db.tokenChangeHistoryEntry.count()]);
-  return { tokens, history };
-}
-
-export const INVALIDATE = /* GraphQL */ `
-  mutation Invalidate($input: InvalidateTokensInput!) {
-    invalidateTokens(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-      ... on InvalidInputError { field }
-    }
-  }
-`;
-
-export const REVOKE = /* GraphQL */ `
-  mutation Revoke($input: RevokeTokenInput!) {
-    revokeToken(input: $input) {
-      __typename
-      ... on InvalidateTokensPayload { count keys }
-      ... on Error { code message }
-      ... on TokenNotFoundError { key }
-    }
-  }
-`;
-
-/** Revokes a token by key and insists on success. */
-export async function revoke(server: TestServer, actor: string, key: string): Promise<string[]> {
-  const response = await server.graphql<{ revokeToken: { __typename: string; keys?: string[] } }>(actor, REVOKE, { input: { key } });
-  const result = response.data?.revokeToken;
-  if (result?.__typename !== 'InvalidateTokensPayload') throw new Error(`revokeToken failed: ${JSON.stringify(response)}`);
-  return result.keys ?? [];
-}
-
-/** A time `minutes` from now, as the ISO string GraphQL's DateTime takes. */
-export function minutesFromNow(minutes: number): string {
-  return new Date(Date.now() + minutes * 60_000).toISOString();
 }
