@@ -3,7 +3,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // Typed client documents from the committed schema.graphql: no server and no
 // network needed. Client teams copy this setup and point `documents` at their
 // own operations.
-const scalars = { DateTime: 'string', JSONObject: 'Record<string, unknown>' };
+const scalars = { DateTime: 'string', JSONObject: 'Record<string, unknown>', SafeInt: 'number' };
 
 const config: CodegenConfig = {
   schema: 'schema.graphql',

@@ -8,8 +8,10 @@ import { Authorizer } from './domain/authorization.ts';
 import { createDefaultRegistry, type TokenGeneratorRegistry } from './domain/generators/index.ts';
 import { systemClock, type Clock } from './domain/model.ts';
 import { TokenService } from './domain/tokens.ts';
+import { pricingFor } from './graphql/complexity.ts';
 import { GRAPHQL_PATH, createGraphQLServer } from './http/yoga.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { startSweeper } from './sweeper.ts';
 
 export interface TesseraOptions {
   config: Config;
@@ -28,7 +30,7 @@ export interface Tessera {
   tokens: TokenService;
   server: Server;
   logger: Logger;
-  /** Starts listening on the configured host and port; resolves to the GraphQL URL. */
+  /** Starts listening on the configured host and port, and the maintenance sweep; resolves to the GraphQL URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -37,6 +39,8 @@ export interface Tessera {
 export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Everything that can be refused is built before the database is touched.
+  const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);
   const { db } = await openDatabase(config.engine, config.databaseUrl, {
     queryEvents: options.queryEvents,
     beforeConnect: async (adapterFactory) => {
@@ -45,7 +49,6 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     },
   });
 
-  const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);
   const now = options.now ?? systemClock;
   const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger) });
   const authenticator = new Authenticator(db, generators, config.bootstrapToken, now);
@@ -54,9 +57,12 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     authenticator,
     trustedProxies: config.trustedProxies,
     authFailuresPerMinute: config.authFailuresPerMinute,
+    corsOrigins: config.corsOrigins,
+    pricing: pricingFor(config.knownScopes),
     logger,
   });
   const server = createServer(yoga);
+  let stopSweeper: (() => Promise<void>) | null = null;
 
   return {
     config,
@@ -68,12 +74,14 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
+          if (config.sweepIntervalSeconds > 0) stopSweeper = startSweeper(() => tokens.runMaintenance(), config.sweepIntervalSeconds, logger);
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve(`http://${host}:${port}${GRAPHQL_PATH}`);
         });
       }),
     close: async () => {
+      await stopSweeper?.();
       if (server.listening) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,8 +3,13 @@ import { z } from 'zod';
 /** Scopes that always exist, whatever TESSERA_SCOPES says. */
 export const ADMIN_SCOPE = 'admin:token';
 export const USER_SCOPE = 'user:token';
+/** For resource servers that check tokens presented to them (introspection) and nothing else. */
+export const INTROSPECT_SCOPE = 'token:introspect';
 /** Longer than any generator's token: a longer credential (bootstrap secret included) is refused before it is hashed. */
 export const MAX_TOKEN_LENGTH = 512;
+
+/** The generators every Tessera has; TESSERA_DEFAULT_GENERATOR must name one. */
+export const BUILT_IN_GENERATORS = ['vendor_checksum', 'gafaelfawr', 'legacy_sha1'] as const;
 
 const scopeName = /^[a-z][a-z0-9_.-]*(?::[a-z0-9_.*-]+)*$/;
 
@@ -27,6 +32,7 @@ const environmentSchema = z.object({
   TESSERA_BOOTSTRAP_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters so that it cannot be guessed')
+    .regex(/^\S+$/, 'must not contain spaces (an Authorization header could not carry it)')
     .max(MAX_TOKEN_LENGTH, `must be at most ${MAX_TOKEN_LENGTH} characters, the longest credential Tessera reads`)
     .optional(),
   TESSERA_SCOPES: z
@@ -35,10 +41,22 @@ const environmentSchema = z.object({
     .transform((list) => list.split(',').map((scope) => scope.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(scopeName, 'scope names look like read:all or exec:notebook'))),
   TESSERA_TOKEN_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lowercase letters and digits, starting with a letter, at most 16').default('tsr'),
-  TESSERA_DEFAULT_GENERATOR: z.string().min(1).default('vendor_checksum'),
+  TESSERA_DEFAULT_GENERATOR: z.enum(BUILT_IN_GENERATORS).default('vendor_checksum'),
   TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
   TESSERA_TRUST_PROXY: proxyHops.default(0),
   TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  TESSERA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+  TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+  TESSERA_POLICY_RESOURCES: z
+    .string()
+    .optional()
+    .transform((list) => (list === undefined ? null : list.split(',').map((id) => id.trim()).filter(Boolean)))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'resource policy ids are letters, digits, dots, dashes and underscores')).nullable()),
+  TESSERA_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins look like https://app.example.com (scheme and host, no path)'))),
 });
 
 export type Engine = 'sqlite' | 'postgresql';
@@ -58,11 +76,18 @@ export interface Config {
   /** Proxies in front of Tessera whose X-Forwarded-For entries are trusted (0: use the connection's address). */
   trustedProxies: number;
   authFailuresPerMinute: number;
+  /** How often the server records expiries and prunes history, in seconds; 0: never (run `tessera maintenance`). */
+  sweepIntervalSeconds: number;
+  historyRetentionDays: number;
+  /** Resource ids a policy may name; null: any. */
+  policyResources: readonly string[] | null;
+  /** Origins a browser may call Tessera from; none: no cross-origin access. */
+  corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+    super(`invalid configuration: ${problems.join('; ')}`);
   }
 }
 
@@ -80,11 +105,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     bootstrapToken: env.TESSERA_BOOTSTRAP_TOKEN,
-    knownScopes: [...new Set([...env.TESSERA_SCOPES, ADMIN_SCOPE, USER_SCOPE])].sort(),
+    knownScopes: [...new Set([...env.TESSERA_SCOPES, ADMIN_SCOPE, USER_SCOPE, INTROSPECT_SCOPE])].sort(),
     tokenPrefix: env.TESSERA_TOKEN_PREFIX,
     defaultGeneratorId: env.TESSERA_DEFAULT_GENERATOR,
     minExpirySeconds: env.TESSERA_MIN_EXPIRY_SECONDS,
     trustedProxies: env.TESSERA_TRUST_PROXY,
     authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
+    corsOrigins: env.TESSERA_CORS_ORIGINS,
+    sweepIntervalSeconds: env.TESSERA_SWEEP_INTERVAL_SECONDS,
+    historyRetentionDays: env.TESSERA_HISTORY_RETENTION_DAYS,
+    policyResources: env.TESSERA_POLICY_RESOURCES,
   };
 }

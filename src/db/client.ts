@@ -35,10 +35,45 @@ export function createAdapterFactory(engine: Engine, url: string): SqlMigrationA
     const path = sqlitePath(url);
     mkdirSync(dirname(path), { recursive: true });
     // timeout: how long a writer waits for another connection's lock (WAL still allows one writer).
-    return new PrismaBetterSqlite3({ url: path, timeout: 10_000 });
+    return withSqliteWorkarounds(new PrismaBetterSqlite3({ url: path, timeout: 10_000 }));
   }
   // Honours Prisma's ?schema= (which node-postgres ignores) and gives the migration engine a safe shadow database.
   return postgresMigrationAdapterFactory(url);
+}
+
+/** SQLITE_MAX_VARIABLE_NUMBER of the SQLite that better-sqlite3 bundles. */
+const SQLITE_MAX_BIND_VALUES = 32_766;
+
+/**
+ * Workarounds for @prisma/adapter-better-sqlite3 7.10.0, applied to each
+ * connection it opens:
+ *
+ * - Its adapters report no getConnectionInfo, so Prisma assumes SQLite's
+ *   historic limit of 999 bound values and refuses a filter of 1,000 keys,
+ *   though the bundled SQLite takes 32,766. (The 1,000-key filter tests fail
+ *   on SQLite without it.) Remove once the adapter reports maxBindValues.
+ * - It begins transactions DEFERRED. A transaction that reads first and
+ *   writes later then cannot wait for another process's write lock: SQLite
+ *   answers SQLITE_BUSY_SNAPSHOT at once, whatever the busy timeout, and the
+ *   CLI fails beside a busy server. Every Tessera transaction writes, so it
+ *   begins IMMEDIATE, taking the write lock (waiting up to the busy timeout)
+ *   before it reads. Remove once the adapter lets transactions begin IMMEDIATE.
+ */
+function withSqliteWorkarounds(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+  const patch = <Adapter extends object>(adapter: Adapter): Adapter => {
+    const client = (adapter as { client?: { prepare?: (sql: string) => unknown } }).client;
+    if (client && typeof client.prepare === 'function') {
+      const prepare = client.prepare.bind(client);
+      client.prepare = (sql: string) => prepare(sql === 'BEGIN' ? 'BEGIN IMMEDIATE' : sql);
+    }
+    return Object.assign(adapter, { getConnectionInfo: () => ({ maxBindValues: SQLITE_MAX_BIND_VALUES, supportsRelationJoins: false }) });
+  };
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => patch(await factory.connect()),
+    connectToShadowDb: async () => patch(await factory.connectToShadowDb()),
+  };
 }
 
 export interface DatabaseOptions {

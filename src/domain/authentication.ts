@@ -6,7 +6,7 @@ import type { TokenGeneratorRegistry } from './generators/index.ts';
 import { BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
 import { scopesOf } from './scopes.ts';
 import { hashToken } from './secrets.ts';
-import { activeTokenWhere } from './token-state.ts';
+import { isWellFormed, verifyToken } from './verification.ts';
 
 export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
 
@@ -34,19 +34,14 @@ export class Authenticator {
   async authenticate(presented: string | null, ipAddress: string | null): Promise<Authentication> {
     if (!presented) return { ok: false, failure: 'missing' };
     if (presented.length > MAX_TOKEN_LENGTH) return { ok: false, failure: 'malformed' };
+    // Hashed once, up front: the bootstrap comparison needs it.
     const hash = hashToken(presented);
     // Compared in constant time: the bootstrap secret is not in the database, so nothing else protects it from timing.
     if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
       return { ok: true, actor: operatorActor(BOOTSTRAP_ACTOR, ipAddress), token: null, deprecated: false };
     }
-    if (!this.generators.recognizes(presented)) return { ok: false, failure: 'malformed' };
-    const now = this.now();
-    // One statement checks validity and expiry and records the use, so a token
-    // revoked a moment ago cannot slip in between a check and the write.
-    const [token] = await this.db.token.updateManyAndReturn({
-      where: { secretHash: hash, ...activeTokenWhere(now) },
-      data: { lastUsedAt: now },
-    });
+    if (!isWellFormed(this.generators, presented)) return { ok: false, failure: 'malformed' };
+    const token = await verifyToken(this.db, this.generators, presented, this.now());
     if (!token) return { ok: false, failure: await this.whyRefused(hash) };
     return {
       ok: true,

@@ -37,13 +37,16 @@ export function canSee(actor: Actor, owner: string): boolean {
 }
 
 /**
- * What an operation needs: `admin` for admin-only work; otherwise admins
- * pass and everyone else needs user:token and may name only themselves as
- * `owner` (none named: any user:token holder, acting on its own).
+ * What an operation needs: `admin` for admin-only work, `scope` for work
+ * that one scope grants; otherwise admins pass and everyone else needs
+ * user:token and may name only themselves as `owner` (none named: any
+ * user:token holder, acting on its own).
  */
 export interface Requirement {
   admin?: boolean;
   owner?: string | readonly string[];
+  /** Admins, or holders of this scope (and nothing more is asked). */
+  scope?: string;
 }
 
 export class Authorizer {
@@ -68,6 +71,7 @@ export class Authorizer {
 function denial(actor: Actor, operation: string, requirement: Requirement): string | null {
   if (isAdmin(actor)) return null;
   if (requirement.admin) return `Only an administrator (${ADMIN_SCOPE}) may ${operation}`;
+  if (requirement.scope !== undefined) return actor.scopes.includes(requirement.scope) ? null : `The ${requirement.scope} scope is required to ${operation}`;
   if (!isTokenUser(actor)) return `The ${USER_SCOPE} scope is required to ${operation}`;
   const owners = requirement.owner === undefined ? [] : [requirement.owner].flat();
   if (owners.some((owner) => owner !== actor.username)) {

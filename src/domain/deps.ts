@@ -4,7 +4,7 @@ import type { Authorizer } from './authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
 import type { Clock } from './model.ts';
 
-export type DomainConfig = Pick<Config, 'knownScopes' | 'tokenPrefix' | 'minExpirySeconds'>;
+export type DomainConfig = Pick<Config, 'engine' | 'knownScopes' | 'tokenPrefix' | 'minExpirySeconds' | 'historyRetentionDays' | 'policyResources'>;
 
 /** What every domain operation works with; built once by createTessera. */
 export interface DomainDeps {

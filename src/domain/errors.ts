@@ -22,17 +22,45 @@ export class PermissionDeniedError extends DomainError {
   readonly code = 'PERMISSION_DENIED';
 }
 
+/** Prisma's P2002: a unique index refused a row (a concurrent writer got there first). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
+/**
+ * A piece of input fit to quote in a message or a log line: whole when short,
+ * else its first characters. Every secret Tessera accepts is longer than
+ * this, so no token string is ever quoted whole.
+ */
+export function quote(value: string): string {
+  const QUOTABLE = 24;
+  const chars = [...value];
+  return JSON.stringify(chars.length <= QUOTABLE ? value : `${chars.slice(0, 8).join('')}…`);
+}
+
+/** Every secret Tessera accepts is a run of 32 or more non-space characters: such runs are cut to their first 8. */
+export function redact(text: string): string {
+  const cut = text.replace(/\S{32,}/g, (run) => `${[...run].slice(0, 8).join('')}…`);
+  return cut.length > 500 ? `${cut.slice(0, 500)}…` : cut;
+}
+
+/** A few of the values, each quoted safely, and how many more there are. */
+function listed(values: readonly string[]): string {
+  const shown = values.slice(0, 5).map(quote).join(', ');
+  return values.length > 5 ? `${shown} and ${values.length - 5} more` : shown;
+}
+
 export class UnknownScopeError extends DomainError {
   readonly code = 'UNKNOWN_SCOPE';
   constructor(readonly scopes: string[]) {
-    super(`Unknown scopes: ${scopes.join(', ')}`);
+    super(`Unknown scopes: ${listed(scopes)}`);
   }
 }
 
 export class ScopesTooBroadError extends DomainError {
   readonly code = 'SCOPES_TOO_BROAD';
   constructor(readonly scopes: string[], what = 'your current scopes') {
-    super(`Requested scopes are broader than ${what}: ${scopes.join(', ')}`);
+    super(`Requested scopes are broader than ${what}: ${listed(scopes)}`);
   }
 }
 
@@ -84,12 +112,25 @@ export class MissingTokenInfoKeyError extends DomainError {
   }
 }
 
-/** Query inputs that cannot be understood: a bad cursor, a bad address block, a page too large. */
+/** Query inputs that cannot be understood: a bad cursor, a bad address block, a page too large, a query too costly. */
 export class BadQueryInputError extends DomainError {
   constructor(
-    readonly code: 'BAD_CURSOR' | 'BAD_IP_FILTER' | 'BAD_TIME_RANGE' | 'PAGE_SIZE_TOO_LARGE' | 'BAD_PAGINATION',
+    readonly code: 'BAD_CURSOR' | 'BAD_IP_FILTER' | 'BAD_TIME_RANGE' | 'PAGE_SIZE_TOO_LARGE' | 'BAD_PAGINATION' | 'QUERY_TOO_COMPLEX',
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** A policy document djblets would refuse; the message is djblets' own. */
+export class InvalidPolicyError extends DomainError {
+  readonly code = 'INVALID_POLICY';
+}
+
+/** The token exists and is visible, but is revoked, expired or already rotated. */
+export class TokenNotActiveError extends DomainError {
+  readonly code = 'TOKEN_NOT_ACTIVE';
+  constructor(readonly key: string, reason: string) {
+    super(`Token ${key} ${reason}`);
   }
 }

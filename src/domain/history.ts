@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { Database, DatabaseTransaction, HistoryRow, Prisma, TokenRow } from '../db/client.ts';
 import type { Authorizer } from './authorization.ts';
 import { BadQueryInputError } from './errors.ts';
 import { ipKey, ipRange } from './ip.ts';
-import type { Actor, JsonObject, TokenChange, TokenType } from './model.ts';
+import { instant, optional, parseInput, shortText, tokenKey } from './input.ts';
+import { TOKEN_CHANGES, TOKEN_TYPES, type Actor, type JsonObject, type TokenChange, type TokenType } from './model.ts';
 import { planPage, type Page, type PageRequest } from './pagination.ts';
 import { scopesOf } from './scopes.ts';
 
@@ -111,6 +113,17 @@ export function reducedEntry(entry: HistoryRow): JsonObject {
   return reduced;
 }
 
+const historyFilter = z.object({
+  username: optional(shortText),
+  actor: optional(shortText),
+  key: optional(tokenKey),
+  tokenType: optional(z.enum(TOKEN_TYPES)),
+  action: optional(z.enum(TOKEN_CHANGES)),
+  ipAddress: optional(shortText),
+  since: optional(instant),
+  until: optional(instant),
+});
+
 function historyWhere(username: string | undefined, filter: HistoryFilter): Prisma.TokenChangeHistoryEntryWhereInput {
   if (filter.since && filter.until && filter.since > filter.until) {
     throw new BadQueryInputError('BAD_TIME_RANGE', 'since must not be later than until');
@@ -131,9 +144,10 @@ function historyWhere(username: string | undefined, filter: HistoryFilter): Pris
 export async function queryHistory(
   deps: { db: Database; authorizer: Authorizer },
   actor: Actor,
-  filter: HistoryFilter,
+  rawFilter: HistoryFilter,
   request: PageRequest<number>,
 ): Promise<Page<HistoryRow>> {
+  const filter = parseInput(historyFilter, rawFilter, 'filter');
   const username = deps.authorizer.visibleOwner(actor, 'read token history', filter.username);
   const where = historyWhere(username, filter);
   const plan = planPage<HistoryRow, number>(request, { time: 'eventTime', id: 'id' });

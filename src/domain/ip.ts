@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { BadQueryInputError } from './errors.ts';
+import { BadQueryInputError, quote } from './errors.ts';
 
 /**
  * History stores each address twice: as people write it (`ipAddress`) and as
@@ -53,14 +53,14 @@ export function ipRange(filter: string): IpRange {
   const text = filter.trim();
   if (!text.includes('/')) {
     const key = ipKey(text);
-    if (key === null) throw new BadQueryInputError('BAD_IP_FILTER', `"${filter}" is not an IPv4 or IPv6 address or CIDR block`);
+    if (key === null) throw new BadQueryInputError('BAD_IP_FILTER', `${quote(filter)} is not an IPv4 or IPv6 address or CIDR block`);
     return { low: key, high: key };
   }
   const [address = '', prefixText = ''] = text.split('/');
   const network = parseAddress(address);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
   if (!network || !(prefix <= (network.kind() === 'ipv4' ? 32 : 128))) {
-    throw new BadQueryInputError('BAD_IP_FILTER', `"${filter}" is not an IPv4 or IPv6 address or CIDR block`);
+    throw new BadQueryInputError('BAD_IP_FILTER', `${quote(filter)} is not an IPv4 or IPv6 address or CIDR block`);
   }
   const mappedPrefix = network.kind() === 'ipv4' ? prefix + 96 : prefix;
   const bytes = toIpv6(network).toByteArray();

@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import type { Prisma } from '../db/client.ts';
-import { InvalidInputError } from './errors.ts';
-import type { TokenType } from './model.ts';
+import { instant, list, longText, optional, shortText, tokenKey } from './input.ts';
+import { TOKEN_TYPES, type TokenType } from './model.ts';
 
 /** djblets' `extra_query`, as data: every given criterion must hold. */
 export interface TokenFilter {
@@ -15,18 +16,22 @@ export interface TokenFilter {
   expiresBefore?: Date | null;
 }
 
-/** Keys or scopes a filter may list: each is a bound parameter. */
-export const MAX_FILTER_LIST = 1000;
+export const tokenFilter = z.object({
+  keys: optional(list(tokenKey)),
+  tokenTypes: optional(list(z.enum(TOKEN_TYPES))),
+  scopes: optional(list(shortText)),
+  note: optional(longText),
+  createdAfter: optional(instant),
+  createdBefore: optional(instant),
+  expiresAfter: optional(instant),
+  expiresBefore: optional(instant),
+});
 
 const range = (after?: Date | null, before?: Date | null) => (after || before ? { gte: after ?? undefined, lte: before ?? undefined } : undefined);
 
+/** The filter as a Prisma condition; parse it with `tokenFilter` first. */
 export function tokenFilterWhere(filter: TokenFilter | null | undefined): Prisma.TokenWhereInput {
   if (!filter) return {};
-  for (const field of ['keys', 'scopes'] as const) {
-    if ((filter[field]?.length ?? 0) > MAX_FILTER_LIST) {
-      throw new InvalidInputError(`filter.${field} may list at most ${MAX_FILTER_LIST} values`, `filter.${field}`);
-    }
-  }
   // An empty list matches nothing, for scopes as for keys and token types: never everything.
   return {
     key: filter.keys ? { in: [...filter.keys] } : undefined,

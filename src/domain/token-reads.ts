@@ -1,9 +1,11 @@
+import { z } from 'zod';
 import type { HistoryRow, Prisma, TokenRow } from '../db/client.ts';
 import { canSee } from './authorization.ts';
 import type { DomainDeps } from './deps.ts';
 import type { Actor } from './model.ts';
 import { planPage, type Page, type PageRequest } from './pagination.ts';
-import { tokenFilterWhere, type TokenFilter } from './token-filter.ts';
+import { optional, parseInput, shortText, tokenKey } from './input.ts';
+import { tokenFilter, tokenFilterWhere, type TokenFilter } from './token-filter.ts';
 
 export interface ListTokensInput {
   username?: string | null;
@@ -13,7 +15,8 @@ export interface ListTokensInput {
 }
 
 /** A token the actor may see, or null (whether it exists or not: no existence leak). */
-export async function getToken(deps: DomainDeps, actor: Actor, key: string): Promise<TokenRow | null> {
+export async function getToken(deps: DomainDeps, actor: Actor, rawKey: string): Promise<TokenRow | null> {
+  const key = parseInput(tokenKey, rawKey, 'key');
   deps.authorizer.authorize(actor, 'read tokens');
   const token = await deps.db.token.findUnique({ where: { key } });
   return token && canSee(actor, token.username) ? token : null;
@@ -38,6 +41,13 @@ export async function tokensByKeys(deps: DomainDeps, keys: readonly string[]): P
   return keys.map((key) => byKey.get(key) ?? null);
 }
 
+/** The tokens that replaced these (rotateToken), in the order asked; same owner, as above. */
+export async function successorsByKeys(deps: DomainDeps, keys: readonly string[]): Promise<(TokenRow | null)[]> {
+  const rows = await deps.db.token.findMany({ where: { replacesKey: { in: [...keys] } } });
+  const byReplaced = new Map(rows.map((row) => [row.replacesKey, row]));
+  return keys.map((key) => byReplaced.get(key) ?? null);
+}
+
 export async function childrenByParentKeys(deps: DomainDeps, keys: readonly string[]): Promise<TokenRow[][]> {
   const rows = await deps.db.token.findMany({ where: { parentKey: { in: [...keys] } }, orderBy: [{ createdAt: 'asc' }, { key: 'asc' }] });
   const byParent = new Map<string, TokenRow[]>(keys.map((key) => [key, []]));
@@ -46,7 +56,10 @@ export async function childrenByParentKeys(deps: DomainDeps, keys: readonly stri
 }
 
 /** Newest first, keyset-paginated; non-admins list only their own. */
-export async function listTokens(deps: DomainDeps, actor: Actor, input: ListTokensInput, request: PageRequest<string>): Promise<Page<TokenRow>> {
+const listTokensInput = z.object({ username: optional(shortText), filter: optional(tokenFilter), includeInvalid: optional(z.boolean()) });
+
+export async function listTokens(deps: DomainDeps, actor: Actor, rawInput: ListTokensInput, request: PageRequest<string>): Promise<Page<TokenRow>> {
+  const input = parseInput(listTokensInput, rawInput);
   const where: Prisma.TokenWhereInput = {
     username: deps.authorizer.visibleOwner(actor, 'read tokens', input.username),
     ...tokenFilterWhere(input.filter),

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.ts';
-import { TOKEN_TYPES, USERNAME_PATTERN, type TokenType } from './model.ts';
+import { TOKEN_TYPES, type TokenType } from './model.ts';
 
 /**
  * What each token type requires, as data: Gafaelfawr's token classes with
@@ -42,14 +42,5 @@ export function checkOwner(tokenType: TokenType, username: string): void {
   const prefix = TOKEN_TYPE_RULES[tokenType].usernamePrefix;
   if (prefix && !username.startsWith(prefix)) {
     throw new InvalidInputError(`${tokenType} tokens are only for usernames starting with ${prefix}`, 'username');
-  }
-}
-
-export function assertUsername(username: string): void {
-  if (username.length < 1 || username.length > 64 || !USERNAME_PATTERN.test(username)) {
-    throw new InvalidInputError(
-      `"${username}" is not a valid username: 1 to 64 lowercase letters, digits and single inner dashes, with at least one letter`,
-      'username',
-    );
   }
 }

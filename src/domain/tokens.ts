@@ -1,14 +1,31 @@
 import type { HistoryRow, TokenRow } from '../db/client.ts';
 import type { DomainDeps } from './deps.ts';
+import { editToken, type EditTokenInput } from './editing.ts';
 import { generateToken, type GenerateTokenInput, type GeneratedTokenResult } from './generation.ts';
 import { queryHistory, type HistoryFilter } from './history.ts';
-import { invalidateTokens, revokeToken, type InvalidateTokensInput, type InvalidateTokensResult } from './invalidation.ts';
+import { introspectToken, type AccessQuestion, type Introspection } from './introspection.ts';
+import { invalidateTokens, revokeByValue, revokeToken, type InvalidateTokensInput, type InvalidateTokensResult } from './invalidation.ts';
+import { runMaintenance, type MaintenanceReport } from './maintenance.ts';
+import { rotateToken, type RotatedTokenResult, type RotateTokenInput } from './rotation.ts';
 import type { Actor } from './model.ts';
 import type { Page, PageRequest } from './pagination.ts';
-import { childrenByParentKeys, getHistoryEntry, getToken, listTokens, tokensByKeys, type ListTokensInput } from './token-reads.ts';
+import { childrenByParentKeys, getHistoryEntry, getToken, listTokens, successorsByKeys, tokensByKeys, type ListTokensInput } from './token-reads.ts';
 import { isExpired } from './token-state.ts';
 
-export type { GenerateTokenInput, GeneratedTokenResult, HistoryFilter, InvalidateTokensInput, InvalidateTokensResult, ListTokensInput };
+export type {
+  AccessQuestion,
+  EditTokenInput,
+  GenerateTokenInput,
+  GeneratedTokenResult,
+  HistoryFilter,
+  Introspection,
+  InvalidateTokensInput,
+  InvalidateTokensResult,
+  ListTokensInput,
+  MaintenanceReport,
+  RotatedTokenResult,
+  RotateTokenInput,
+};
 
 /**
  * The domain's one entry point for the API and the command line: each
@@ -28,6 +45,27 @@ export class TokenService {
 
   revokeToken(actor: Actor, key: string, reason?: string): Promise<InvalidateTokensResult> {
     return revokeToken(this.deps, actor, key, reason);
+  }
+
+  editToken(actor: Actor, input: EditTokenInput): Promise<TokenRow> {
+    return editToken(this.deps, actor, input);
+  }
+
+  rotateToken(actor: Actor, input: RotateTokenInput): Promise<RotatedTokenResult> {
+    return rotateToken(this.deps, actor, input);
+  }
+
+  revokeByValue(actor: Actor, presented: string): Promise<void> {
+    return revokeByValue(this.deps, actor, presented);
+  }
+
+  introspectToken(actor: Actor, presented: string, access?: AccessQuestion | null): Promise<Introspection> {
+    return introspectToken(this.deps, actor, presented, access);
+  }
+
+  /** The expiry sweep and history retention, recorded as the server's own (`<internal>`). */
+  runMaintenance(): Promise<MaintenanceReport> {
+    return runMaintenance(this.deps);
   }
 
   getToken(actor: Actor, key: string): Promise<TokenRow | null> {
@@ -52,6 +90,10 @@ export class TokenService {
 
   childrenByParentKeys(keys: readonly string[]): Promise<TokenRow[][]> {
     return childrenByParentKeys(this.deps, keys);
+  }
+
+  successorsByKeys(keys: readonly string[]): Promise<(TokenRow | null)[]> {
+    return successorsByKeys(this.deps, keys);
   }
 
   isExpired(token: Pick<TokenRow, 'expiresAt'>): boolean {

@@ -1,8 +1,10 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
-import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONObjectResolver, SafeIntResolver } from 'graphql-scalars';
 import type { JsonObject } from '../domain/model.ts';
+import { complexityError, defaultFieldComplexity, MAX_QUERY_COST } from './complexity.ts';
 import type { GraphQLContext } from './context.ts';
 
 /**
@@ -20,10 +22,12 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSONObject: { Input: JsonObject; Output: JsonObject };
+    /** Epoch seconds outgrow GraphQL's 32-bit Int in 2038. */
+    SafeInt: { Input: number; Output: number };
   };
   Connection: { totalCount: () => Promise<number> };
 }>({
-  plugins: [ErrorsPlugin, RelayPlugin],
+  plugins: [ErrorsPlugin, RelayPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   relay: {
     clientMutationId: 'omit',
@@ -33,10 +37,12 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: false,
   },
   errors: { directResult: true },
+  complexity: { fieldComplexity: defaultFieldComplexity, limit: { complexity: MAX_QUERY_COST }, complexityError },
 });
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSONObject', JSONObjectResolver);
+builder.addScalarType('SafeInt', SafeIntResolver);
 
 builder.queryType({});
 builder.mutationType({});

@@ -10,17 +10,26 @@ export function encodeCursor(position: Position): string {
   return Buffer.from(JSON.stringify([position.time.getTime(), position.id])).toString('base64url');
 }
 
+/** Cursors this server gives out are far shorter; a longer one is refused before it is decoded. */
+const MAX_CURSOR_LENGTH = 128;
+/** The range of a JavaScript Date, in epoch milliseconds. */
+const MAX_TIME = 8.64e15;
+
 function decodeCursor<Id extends string | number>(cursor: string, idType: 'string' | 'number'): Position<Id> {
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2) {
-      const [time, id] = decoded as [unknown, unknown];
-      if (typeof time === 'number' && Number.isFinite(time) && typeof id === idType) return { time: new Date(time), id: id as Id };
+  if (cursor.length <= MAX_CURSOR_LENGTH) {
+    try {
+      const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+      if (Array.isArray(decoded) && decoded.length === 2) {
+        const [time, id] = decoded as [unknown, unknown];
+        const validId = idType === 'number' ? Number.isSafeInteger(id) : typeof id === 'string' && id.length <= 64;
+        if (Number.isSafeInteger(time) && Math.abs(time as number) <= MAX_TIME && validId) return { time: new Date(time as number), id: id as Id };
+      }
+    } catch {
+      // fall through to the typed error
     }
-  } catch {
-    // fall through to the typed error
   }
-  throw new BadQueryInputError('BAD_CURSOR', `"${cursor}" is not a cursor this connection gave out`);
+  // The cursor is not quoted: a client that pastes a token here must not see it echoed.
+  throw new BadQueryInputError('BAD_CURSOR', 'The cursor is not one this connection gave out');
 }
 
 export interface ConnectionArgs {

@@ -2,10 +2,13 @@ import type DataLoader from 'dataloader';
 import type { TokenRow } from '../db/client.ts';
 import type { Actor } from '../domain/model.ts';
 import type { TokenService } from '../domain/tokens.ts';
+import type { Pricing } from './complexity.ts';
 
 export interface Loaders {
   tokenByKey: DataLoader<string, TokenRow | null>;
   childrenByParentKey: DataLoader<string, TokenRow[]>;
+  /** The token that replaced this one (rotateToken). */
+  successorByKey: DataLoader<string, TokenRow | null>;
 }
 
 /** What every resolver gets: who is asking, the domain, and this request's loaders. */
@@ -13,4 +16,6 @@ export interface GraphQLContext {
   actor: Actor;
   tokens: TokenService;
   loaders: Loaders;
+  /** What fields cost in this process's configuration (complexity.ts). */
+  pricing: Pricing;
 }

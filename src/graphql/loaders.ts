@@ -7,5 +7,6 @@ export function createLoaders(tokens: TokenService): Loaders {
   return {
     tokenByKey: new DataLoader((keys) => tokens.tokensByKeys(keys), { maxBatchSize: 500 }),
     childrenByParentKey: new DataLoader((keys) => tokens.childrenByParentKeys(keys), { maxBatchSize: 500 }),
+    successorByKey: new DataLoader((keys) => tokens.successorsByKeys(keys), { maxBatchSize: 500 }),
   };
 }

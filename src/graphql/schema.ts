@@ -7,9 +7,12 @@ import './types/token-queries.ts';
 import './types/history.ts';
 import './types/viewer.ts';
 import './types/node.ts';
+import './types/introspection.ts';
 import './mutations/generate-token.ts';
 import './mutations/invalidate-tokens.ts';
 import './mutations/revoke-token.ts';
+import './mutations/edit-token.ts';
+import './mutations/rotate-token.ts';
 
 export const schema = builder.toSchema();
 

@@ -1,15 +1,20 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { createYoga, maskError as defaultMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../domain/authentication.ts';
-import { DomainError } from '../domain/errors.ts';
 import type { TokenService } from '../domain/tokens.ts';
+import type { Pricing } from '../graphql/complexity.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import type { Logger } from '../logger.ts';
 import { authenticationPlugin, type ServerContext, type SuccessfulAuthentication } from './authentication-plugin.ts';
+import { maskError, yogaLogger } from './errors.ts';
+import { oauthPlugin } from './oauth.ts';
+import { requestLimitsPlugin } from './request-limits.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -20,25 +25,17 @@ query {
 }
 `;
 
+/** The header a browser client sends so that its requests are never "simple" cross-site ones. */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
 export interface YogaOptions {
   tokens: TokenService;
   authenticator: Authenticator;
   trustedProxies: number;
   authFailuresPerMinute: number;
+  corsOrigins: readonly string[];
+  pricing: Pricing;
   logger: Logger;
-}
-
-/** A domain error raised in a query becomes a GraphQL error with its code; anything unexpected is logged and masked. */
-function maskError(logger: Logger) {
-  return (error: unknown, message: string, isDev?: boolean): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof DomainError && error instanceof GraphQLError) {
-      return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: original.code } });
-    }
-    if (error instanceof GraphQLError && !error.originalError) return error;
-    logger.error({ err: original }, 'unexpected error while resolving');
-    return defaultMaskError(error, message, isDev);
-  };
 }
 
 /** graphql-armor throws out of validation by default; reported instead, its refusals join the other validation errors. */
@@ -49,7 +46,7 @@ const reportAsValidationError = {
 
 /**
  * Every error of the validation phase (unknown fields, bad variables, and
- * graphql-armor's depth, alias and cost limits) gets a machine-readable code,
+ * graphql-armor's depth, alias and token limits) gets a machine-readable code,
  * as the domain's query errors do.
  */
 const validationErrorCodes: Plugin = {
@@ -65,6 +62,13 @@ const validationErrorCodes: Plugin = {
   },
 };
 
+/** A preflight from an origin CORS does not allow is answered without any Access-Control header, which tells the browser no. */
+const refusePreflights: Plugin = {
+  onRequest({ request, endResponse }) {
+    if (request.method === 'OPTIONS') endResponse(new Response(null, { status: 204 }));
+  },
+};
+
 export function createGraphQLServer(options: YogaOptions): YogaServerInstance<ServerContext, GraphQLContext> {
   const authentications = new WeakMap<Request, SuccessfulAuthentication>();
   return createYoga<ServerContext, GraphQLContext>({
@@ -73,9 +77,19 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
     landingPage: false,
     graphiql: { title: 'Tessera', defaultQuery: GRAPHIQL_QUERY, headers: '{\n  "Authorization": "Bearer "\n}' },
     renderGraphiQL,
-    logging: options.logger,
-    maskedErrors: { maskError: maskError(options.logger) },
+    logging: yogaLogger(options.logger),
+    maskedErrors: { maskError },
+    // Closed unless the request's origin is named; then it alone is allowed (tokens travel in the
+    // Authorization header, never in cookies, so credentials stay off).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      if (origin === null || !options.corsOrigins.includes(origin)) return false;
+      return { origin, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', CSRF_HEADER], credentials: false };
+    },
     plugins: [
+      securityHeadersPlugin,
+      refusePreflights,
+      requestLimitsPlugin,
       authenticationPlugin({
         authenticator: options.authenticator,
         trustedProxies: options.trustedProxies,
@@ -83,14 +97,15 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
         authentications,
         logger: options.logger,
       }),
+      oauthPlugin({ tokens: options.tokens, authentications }),
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ...reportAsValidationError },
         maxAliases: { n: 30, ...reportAsValidationError },
         maxDirectives: reportAsValidationError,
         maxTokens: reportAsValidationError,
-        // Priced per item of a page (armor multiplies by first/last): a full page of
-        // 1000 history entries with their tokens fits; a page of pages does not.
-        costLimit: { maxCost: 250_000, ...reportAsValidationError },
+        // Cost is priced by the Pothos complexity plugin (graphql/complexity.ts), which sees variables.
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       validationErrorCodes,
@@ -99,7 +114,7 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
       const authentication = authentications.get(request);
       // The plugin ends every unauthenticated request before GraphQL runs.
       if (!authentication) throw new Error('GraphQL reached without authentication');
-      return { actor: authentication.actor, tokens: options.tokens, loaders: createLoaders(options.tokens) };
+      return { actor: authentication.actor, tokens: options.tokens, loaders: createLoaders(options.tokens), pricing: options.pricing };
     },
   });
 }

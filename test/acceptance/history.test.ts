@@ -7,23 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import {
-  cast,
-  daysFromNow,
-  expectNoErrors,
-  expectTypename,
-  HISTORY,
-  historyEntries,
-  invalidateTokens,
-  mint,
-  revokeToken,
-  type Cast,
-  type HistoryEntry,
-  type HistoryPage,
-  type HistoryVariables,
-  type TokenChange,
-  type TokenHistoryFilter,
-} from '../support/operations.ts';
+import { cast, daysFromNow, expectNoErrors, expectTypename, HISTORY, historyEntries, invalidateTokens, mint, revokeToken, type Cast, type HistoryEntry, type HistoryPage, type HistoryVariables, type TokenChange, type TokenHistoryFilter, epochSeconds } from '../support/operations.ts';
 
 const HISTORY_NODE = graphql(`
   query HistoryNode($id: ID!) {
@@ -34,7 +18,6 @@ const HISTORY_NODE = graphql(`
 /** The address the (trusted) proxy says the request came from. */
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
-const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /** The database id inside a relay global id (Pothos: base64 of "Type:id"); only used to check the documented tie-break order. */
 function rowId(globalId: string): number {

@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vendorChecksum } from '../../src/domain/generators/vendor-checksum.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, TestClock, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import { cast, lookup, mint, minutesFromNow, revoke, VIEWER, type Cast } from '../support/operations.ts';
+import { cast, GENERATE, INTROSPECT_PATH, lookup, mint, minutesFromNow, oauthPost, revoke, REVOKE_PATH, VIEWER, type Cast } from '../support/operations.ts';
 
 /** The viewer query with exactly these headers: no token is added, so that the test decides the Authorization header. */
 function viewerWith(server: TestServer, headers: Record<string, string>) {
@@ -145,20 +145,52 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
   });
 
   describe('deprecation', () => {
-    it('warns on every response authenticated by a legacy_sha1 token', async () => {
+    /** djblets' X-API-Token-Deprecated text, word for word. */
+    const DJBLETS_WARNING =
+      'This token uses a deprecated format. The token can still be used, but you should remove it and generate a new one to take advantage of security improvements.';
+
+    it('warns on every response authenticated by a legacy_sha1 token, in GraphQL and at the OAuth endpoints', async () => {
       const legacy = await mint(server, people.alice, { name: 'legacy-auth', scopes: ['read:all'], tokenGeneratorId: 'legacy_sha1' });
+      expect(legacy.secret).toMatch(/^[0-9a-f]{40}$/);
+      expect(legacy.token.deprecated).toBe(true);
       const response = await server.request(VIEWER, {}, { token: legacy.secret });
       expect(response.status).toBe(200);
       expect(response.data?.viewer.username).toBe('alice');
+      expect(response.headers.get('x-api-token-deprecated')).toBe(DJBLETS_WARNING);
       expect(response.headers.get('deprecation')).toBeTruthy();
-      expect(response.extensions?.warnings).toEqual([{ code: 'DEPRECATED_TOKEN', message: expect.any(String) }]);
+      expect(response.extensions?.warnings).toEqual([{ code: 'DEPRECATED_TOKEN', message: DJBLETS_WARNING }]);
+
+      // A refusal is a response too (no user:token here).
+      const refused = await server.request(GENERATE, { input: { name: 'refused' } }, { token: legacy.secret });
+      expect(refused.data?.generateToken.__typename).toBe('PermissionDeniedError');
+      expect(refused.headers.get('x-api-token-deprecated')).toBe(DJBLETS_WARNING);
+
+      // At the OAuth endpoints: introspection by a legacy introspector, its refusals, and revocation by value.
+      const introspector = await mint(server, BOOTSTRAP_TOKEN, { username: 'alice', name: 'legacy-introspector', scopes: ['token:introspect'], tokenGeneratorId: 'legacy_sha1' });
+      const answers = [
+        await oauthPost(server, INTROSPECT_PATH, { token: people.bob }, { token: introspector.secret }),
+        await oauthPost(server, INTROSPECT_PATH, {}, { token: introspector.secret }),
+        await oauthPost(server, INTROSPECT_PATH, { token: people.bob }, { token: legacy.secret }),
+        await oauthPost(server, REVOKE_PATH, { token: 'garbage' }, { token: legacy.secret }),
+      ];
+      expect(answers.map((answer) => answer.status)).toEqual([200, 400, 403, 200]);
+      expect(answers[0]?.body).toMatchObject({ active: true, username: 'bob', deprecated: false });
+      for (const answer of answers) expect(answer.headers.get('x-api-token-deprecated')).toBe(DJBLETS_WARNING);
     });
 
-    it('does not warn for a vendor_checksum token', async () => {
-      const response = await server.request(VIEWER, {}, { token: people.alice });
+    it('does not warn for a vendor_checksum token, not even about a legacy_sha1 token it introspects', async () => {
+      const vendor = await mint(server, people.alice, { name: 'vendor-auth', scopes: ['read:all'] });
+      expect(vendor.token.deprecated).toBe(false);
+      const response = await server.request(VIEWER, {}, { token: vendor.secret });
       expect(response.status).toBe(200);
+      expect(response.headers.get('x-api-token-deprecated')).toBeNull();
       expect(response.headers.get('deprecation')).toBeNull();
       expect(response.extensions?.warnings).toBeUndefined();
+
+      const legacy = await mint(server, people.alice, { name: 'legacy-introspected', scopes: ['read:all'], tokenGeneratorId: 'legacy_sha1' });
+      const introspected = await oauthPost(server, INTROSPECT_PATH, { token: legacy.secret }, { token: people.admin });
+      expect(introspected.body).toMatchObject({ active: true, key: legacy.token.key, deprecated: true });
+      expect(introspected.headers.get('x-api-token-deprecated')).toBeNull();
     });
   });
 
@@ -172,7 +204,7 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
     expect(after.data?.viewer.username).toBe('alice');
   });
 
-  it('rate limits an address after repeated failures, even for a good token, and only that address', async () => {
+  it('rate limits failing credentials from an address after repeated failures, never a good token, and only that address', async () => {
     const limited = await startServer(engine, { env: { TESSERA_AUTH_FAILURES_PER_MINUTE: '3' } });
     try {
       const good = await mint(limited, BOOTSTRAP_TOKEN, { username: 'alice', name: 'good', scopes: ['user:token'] });
@@ -181,13 +213,23 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
       for (let attempt = 0; attempt < 3; attempt += 1) {
         expectUnauthenticated(await from('203.0.113.9', `tsr_bad-guess-${attempt}`), true);
       }
-      const blocked = await from('203.0.113.9', good.secret);
+      // More than 3 failures in the minute: the next failing credential is slowed down.
+      const blocked = await from('203.0.113.9', 'tsr_bad-guess-3');
       expect(blocked.status).toBe(429);
       const retryAfter = Number(blocked.headers.get('retry-after'));
       expect(Number.isInteger(retryAfter)).toBe(true);
       expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
       expect(blocked.body).not.toHaveProperty('data');
 
+      // A valid credential from the same address is answered normally.
+      const valid = await from('203.0.113.9', good.secret);
+      expect(valid.status).toBe(200);
+      expect(valid.data?.viewer.username).toBe('alice');
+      expect((await from('203.0.113.9', 'tsr_bad-guess-4')).status).toBe(429);
+
+      // Other addresses are unaffected.
+      expectUnauthenticated(await from('198.51.100.7', 'tsr_bad-guess-0'), true);
       const elsewhere = await from('198.51.100.7', good.secret);
       expect(elsewhere.status).toBe(200);
       expect(elsewhere.data?.viewer.username).toBe('alice');

@@ -7,33 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import {
-  cast,
-  daysFromNow,
-  everyValidKey,
-  expectTypename,
-  generate,
-  historyEntries,
-  INVALIDATE,
-  invalidateTokens,
-  lookup,
-  mint,
-  REVOKE,
-  revokeToken,
-  VIEWER,
-  type Cast,
-  type GenerateTokenInput,
-  type HistoryEntry,
-  type InvalidateResult,
-  type Minted,
-  type RevokeResult,
-  type TokenHistoryFilter,
-  type TokenView,
-} from '../support/operations.ts';
+import { cast, daysFromNow, everyValidKey, expectTypename, generate, historyEntries, INVALIDATE, invalidateTokens, lookup, mint, REVOKE, revokeToken, VIEWER, type Cast, type GenerateTokenInput, type HistoryEntry, type InvalidateResult, type Minted, type RevokeResult, type TokenHistoryFilter, type TokenView, pause } from '../support/operations.ts';
 
 const sorted = (keys: readonly string[]) => [...keys].sort();
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
   let server: TestServer;

@@ -172,6 +172,8 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
     TESSERA_SCOPES: TEST_SCOPES,
     TESSERA_TRUST_PROXY: '1',
     TESSERA_AUTH_FAILURES_PER_MINUTE: '1000',
+    // Tests run maintenance when they mean to (tessera.tokens.runMaintenance), not on a timer.
+    TESSERA_SWEEP_INTERVAL_SECONDS: '0',
     ...options.env,
   });
   const clock = options.clock ?? new TestClock();

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 // zlib.crc32 exists from Node 20.15; package.json requires >= 20.19.
 import { crc32 } from 'node:zlib';
-import { InvalidInputError } from '../errors.ts';
+import { InvalidInputError, quote } from '../errors.ts';
 import type { GeneratedToken, TokenGenerator, TokenGeneratorContext, TokenInfo } from './types.ts';
 
 export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -53,7 +53,7 @@ function tokenTypeOf(tokenInfo: TokenInfo): string {
   const tokenType = tokenInfo.token_type;
   if (typeof tokenType !== 'string' || !TOKEN_TYPE_PATTERN.test(tokenType)) {
     throw new InvalidInputError(
-      `Invalid token_info.token_type ${JSON.stringify(tokenType)}: it must be 1 to 16 lowercase ` +
+      `Invalid token_info.token_type ${typeof tokenType === 'string' ? quote(tokenType) : typeof tokenType}: it must be 1 to 16 lowercase ` +
         'letters or digits, starting with a letter.',
     );
   }

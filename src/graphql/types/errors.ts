@@ -5,10 +5,12 @@ import {
   ExpiryTooSoonError,
   InvalidInputError,
   InvalidParentTokenError,
+  InvalidPolicyError,
   MissingTokenInfoKeyError,
   PermissionDeniedError,
   ScopesTooBroadError,
   TokenGenerationError,
+  TokenNotActiveError,
   TokenNotFoundError,
   UnknownScopeError,
   UnknownTokenGeneratorError,
@@ -63,6 +65,12 @@ builder.objectType(MissingTokenInfoKeyError, {
   fields: (t) => ({ key: t.exposeString('key') }),
 });
 builder.objectType(BadQueryInputError, { name: 'BadQueryInputError', interfaces: [ErrorInterface] });
+builder.objectType(InvalidPolicyError, { name: 'InvalidPolicyError', interfaces: [ErrorInterface] });
+builder.objectType(TokenNotActiveError, {
+  name: 'TokenNotActiveError',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ key: t.exposeString('key') }),
+});
 
 /** Errors any token-changing mutation may answer with. */
-export const mutationErrors = [InvalidInputError, PermissionDeniedError, UnknownScopeError, ScopesTooBroadError, ExpiryTooSoonError];
+export const mutationErrors = [InvalidInputError, PermissionDeniedError, UnknownScopeError, ScopesTooBroadError, ExpiryTooSoonError, InvalidPolicyError];

@@ -2,6 +2,7 @@ import { reducedEntry } from '../../domain/history.ts';
 import type { HistoryRow } from '../../db/client.ts';
 import { scopesOf } from '../../domain/scopes.ts';
 import { builder } from '../builder.ts';
+import { PRICE } from '../complexity.ts';
 import { connectionFrom, pageRequest } from '../connection.ts';
 import { TokenChangeEnum, TokenTypeEnum } from './enums.ts';
 import { TokenRef } from './token.ts';
@@ -26,7 +27,7 @@ export const HistoryEntryRef = builder.node(builder.objectRef<HistoryRow>('Token
       nullable: true,
       resolve: (entry, _args, context) => (entry.parent ? context.loaders.tokenByKey.load(entry.parent) : null),
     }),
-    scopes: t.stringList({ resolve: (entry) => scopesOf(entry) }),
+    scopes: t.stringList({ complexity: (_args, context) => context.pricing.scopeList, resolve: (entry) => scopesOf(entry) }),
     service: t.exposeString('service', { nullable: true }),
     expires: t.expose('expires', { type: 'DateTime', nullable: true }),
     actor: t.exposeString('actor'),
@@ -34,6 +35,7 @@ export const HistoryEntryRef = builder.node(builder.objectRef<HistoryRow>('Token
     oldTokenName: t.exposeString('oldTokenName', { nullable: true }),
     oldScopes: t.stringList({
       nullable: true,
+      complexity: (_args, context) => context.pricing.scopeList,
       resolve: (entry) => (entry.oldScopes === null ? null : scopesOf({ scopes: entry.oldScopes })),
     }),
     oldExpires: t.expose('oldExpires', { type: 'DateTime', nullable: true }),
@@ -41,6 +43,8 @@ export const HistoryEntryRef = builder.node(builder.objectRef<HistoryRow>('Token
     eventTime: t.expose('eventTime', { type: 'DateTime' }),
     reduced: t.field({
       type: 'JSONObject',
+      // Every other field of the entry, in one document.
+      complexity: (_args, context) => 16 * PRICE.shortScalar + 2 * context.pricing.scopeList,
       description: "Gafaelfawr's model_dump_reduced(): snake_case keys, lowercase enums, epoch-second times, uninformative fields dropped.",
       resolve: (entry) => reducedEntry(entry),
     }),

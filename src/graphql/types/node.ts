@@ -1,16 +1,28 @@
 import { brandWithType } from '@pothos/core';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { InvalidInputError } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
 import { HistoryEntryRef } from './history.ts';
 import { TokenRef } from './token.ts';
 
-// Relay's node(id), answered by the domain, which decides who may see what
-// (the plugin's own lookup would read the database directly).
+/** The typename and id inside a relay global id; a malformed one is refused without being quoted (it may be a pasted token). */
+function parseGlobalId(globalId: string): { typename: string; id: string } {
+  try {
+    if (globalId.length <= 128) return decodeGlobalID(globalId);
+  } catch {
+    // fall through to the typed error
+  }
+  throw new InvalidInputError('id is not an id this API gave out', 'id');
+}
+
+// Relay's node(id), answered by the domain, which decides who may see what.
 builder.queryField('node', (t) =>
   t.field({
     type: builder.nodeInterfaceRef(),
     nullable: true,
-    args: { id: t.arg.globalID({ required: true }) },
-    resolve: async (_root, { id }, context) => {
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      const id = parseGlobalId(String(args.id));
       if (id.typename === 'Token') {
         const token = await context.tokens.getToken(context.actor, id.id);
         if (token) brandWithType(token, TokenRef);

@@ -1,7 +1,10 @@
 import type { TokenRow } from '../../db/client.ts';
 import { asJsonObject } from '../../domain/model.ts';
+import { BadQueryInputError } from '../../domain/errors.ts';
+import { MAX_PAGE_SIZE } from '../../domain/pagination.ts';
 import { scopesOf } from '../../domain/scopes.ts';
 import { builder } from '../builder.ts';
+import { PRICE } from '../complexity.ts';
 import { TokenTypeEnum } from './enums.ts';
 
 export const TokenRef = builder.node(builder.objectRef<TokenRow>('Token'), {
@@ -12,12 +15,17 @@ export const TokenRef = builder.node(builder.objectRef<TokenRow>('Token'), {
     username: t.exposeString('username', { description: 'Owner of the token.' }),
     tokenType: t.field({ type: TokenTypeEnum, resolve: (token) => token.tokenType }),
     name: t.exposeString('name', { nullable: true, description: 'Set for USER tokens only.' }),
-    scopes: t.stringList({ resolve: (token) => scopesOf(token) }),
+    scopes: t.stringList({ complexity: (_args, context) => context.pricing.scopeList, resolve: (token) => scopesOf(token) }),
     service: t.exposeString('service', { nullable: true, description: 'Set for INTERNAL tokens only.' }),
     parentKey: t.exposeString('parentKey', { nullable: true }),
-    note: t.exposeString('note'),
-    policy: t.field({ type: 'JSONObject', description: 'Access-policy document; {} is full access.', resolve: (token) => asJsonObject(token.policy) }),
-    metadata: t.field({ type: 'JSONObject', resolve: (token) => asJsonObject(token.metadata) }),
+    note: t.exposeString('note', { complexity: PRICE.longText }),
+    policy: t.field({
+      type: 'JSONObject',
+      description: 'Access-policy document; {} is full access.',
+      complexity: PRICE.jsonDocument,
+      resolve: (token) => asJsonObject(token.policy),
+    }),
+    metadata: t.field({ type: 'JSONObject', complexity: PRICE.jsonDocument, resolve: (token) => asJsonObject(token.metadata) }),
     generatorId: t.exposeString('generatorId'),
     deprecated: t.boolean({
       description: 'Whether the token was made by a deprecated generator (legacy_sha1): it works, but should be replaced.',
@@ -31,9 +39,11 @@ export const TokenRef = builder.node(builder.objectRef<TokenRow>('Token'), {
     expired: t.boolean({ resolve: (token, _args, context) => context.tokens.isExpired(token) }),
     valid: t.exposeBoolean('valid', { description: 'False once revoked or invalidated.' }),
     invalidatedAt: t.expose('invalidatedAt', { type: 'DateTime', nullable: true }),
-    invalidReason: t.exposeString('invalidReason'),
+    invalidReason: t.exposeString('invalidReason', { complexity: PRICE.longText }),
   }),
 });
+
+const MAX_CHILDREN_DEFAULT = 100;
 
 // Links to other tokens, added once TokenRef exists, batched per request by DataLoader.
 builder.objectFields(TokenRef, (t) => ({
@@ -43,9 +53,26 @@ builder.objectFields(TokenRef, (t) => ({
     description: 'The token this one derives from (NOTEBOOK and INTERNAL tokens).',
     resolve: (token, _args, context) => (token.parentKey ? context.loaders.tokenByKey.load(token.parentKey) : null),
   }),
+  replaces: t.field({
+    type: TokenRef,
+    nullable: true,
+    description: 'The token this one was rotated from.',
+    resolve: (token, _args, context) => (token.replacesKey ? context.loaders.tokenByKey.load(token.replacesKey) : null),
+  }),
+  replacedBy: t.field({
+    type: TokenRef,
+    nullable: true,
+    description: 'The token this one was rotated into.',
+    resolve: (token, _args, context) => context.loaders.successorByKey.load(token.key),
+  }),
   children: t.field({
     type: [TokenRef],
-    description: 'Tokens derived from this one, oldest first.',
-    resolve: (token, _args, context) => context.loaders.childrenByParentKey.load(token.key),
+    description: `The first tokens derived from this one, oldest first (at most ${MAX_PAGE_SIZE}).`,
+    args: { first: t.arg.int({ required: false, defaultValue: MAX_CHILDREN_DEFAULT }) },
+    resolve: async (token, { first }, context) => {
+      const size = first ?? MAX_CHILDREN_DEFAULT;
+      if (size < 0 || size > MAX_PAGE_SIZE) throw new BadQueryInputError('PAGE_SIZE_TOO_LARGE', `first must be between 0 and ${MAX_PAGE_SIZE}`);
+      return (await context.loaders.childrenByParentKey.load(token.key)).slice(0, size);
+    },
   }),
 }));

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { createTessera, type Tessera } from '../app.ts';
+import type { Config } from '../config.ts';
+import { createAdapterFactory } from '../db/client.ts';
+import { migrateIfPending } from '../db/pending-migrations.ts';
+import { operatorActor } from '../domain/authorization.ts';
+import { CLI_ACTOR, TOKEN_TYPES, type TokenType } from '../domain/model.ts';
+import { UsageError } from './errors.ts';
+
+/** The one-shot commands. Changes they make are recorded with actor `<cli>`; the token string goes to stdout, the rest to stderr. */
+
+export async function migrate(config: Config): Promise<void> {
+  // The schema engine opens its own connection; no Prisma client may hold the SQLite file meanwhile.
+  const adapterFactory = createAdapterFactory(config.engine, config.databaseUrl);
+  const applied = await migrateIfPending(config.engine, adapterFactory, () => {});
+  process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
+}
+
+/** A Tessera without an HTTP server, for one command, closed afterwards. */
+async function withTessera(config: Config, work: (tessera: Tessera) => Promise<void>): Promise<void> {
+  const tessera = await createTessera({ config: { ...config, logLevel: 'warn' } });
+  try {
+    await work(tessera);
+  } finally {
+    await tessera.close();
+  }
+}
+
+const cli = operatorActor(CLI_ACTOR);
+
+export async function createToken(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      username: { type: 'string' },
+      scopes: { type: 'string', default: '' },
+      name: { type: 'string' },
+      type: { type: 'string', default: 'user' },
+      expires: { type: 'string' },
+    },
+  });
+  if (!values.username) throw new UsageError('token create needs --username');
+  if (!(TOKEN_TYPES as readonly string[]).includes(values.type)) throw new UsageError(`--type must be one of ${TOKEN_TYPES.join(', ')}`);
+  const expires = values.expires ? new Date(values.expires) : null;
+  if (expires && Number.isNaN(expires.getTime())) throw new UsageError('--expires must be an ISO-8601 date and time');
+
+  await withTessera(config, async (tessera) => {
+    const { token, secret } = await tessera.tokens.generateToken(cli, {
+      username: values.username,
+      name: values.name ?? null,
+      tokenType: values.type as TokenType,
+      scopes: values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean),
+      expires,
+    });
+    process.stderr.write(`Created ${token.tokenType} token ${token.key} for ${token.username} with scopes [${token.scopes}]\n`);
+    process.stdout.write(`${secret}\n`);
+  });
+}
+
+export async function revokeToken(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { key: { type: 'string' }, reason: { type: 'string', default: '' } } });
+  if (!values.key) throw new UsageError('token revoke needs --key');
+  await withTessera(config, async (tessera) => {
+    const { keys } = await tessera.tokens.revokeToken(cli, values.key!, values.reason);
+    process.stdout.write(keys.length > 0 ? `Revoked ${keys.join(', ')}\n` : `Token ${values.key} was already revoked.\n`);
+  });
+}
+
+export async function rotateToken(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { key: { type: 'string' }, grace: { type: 'string', default: '0' } } });
+  if (!values.key) throw new UsageError('token rotate needs --key');
+  if (!/^\d+$/.test(values.grace)) throw new UsageError('--grace must be a number of seconds');
+  await withTessera(config, async (tessera) => {
+    const { token, secret, replaced } = await tessera.tokens.rotateToken(cli, { key: values.key!, gracePeriodSeconds: Number(values.grace) });
+    const fate = replaced.valid ? `works until ${replaced.expiresAt?.toISOString()}` : 'is revoked';
+    process.stderr.write(`Rotated ${replaced.key} into ${token.key}; the old token ${fate}\n`);
+    process.stdout.write(`${secret}\n`);
+  });
+}
+
+export async function maintenance(config: Config): Promise<void> {
+  await withTessera(config, async (tessera) => {
+    const { expired, pruned } = await tessera.tokens.runMaintenance();
+    process.stdout.write(
+      `Recorded the expiry of ${expired} token${expired === 1 ? '' : 's'}; deleted ${pruned} history ` +
+        `entr${pruned === 1 ? 'y' : 'ies'} older than ${config.historyRetentionDays} days.\n`,
+    );
+  });
+}

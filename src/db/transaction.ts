@@ -1,0 +1,33 @@
+import type { Database, DatabaseTransaction } from './client.ts';
+
+/**
+ * Runs `work` in one interactive transaction, retried as a whole while the
+ * database is busy.
+ *
+ * SQLite allows one writer. The better-sqlite3 adapter begins transactions
+ * DEFERRED, so a transaction that read before another process (the CLI beside
+ * the server, or a second server) committed a write cannot take the write
+ * lock at all (SQLITE_BUSY_SNAPSHOT): the busy timeout does not help, and the
+ * only correct answer is to start over. The adapter reports every
+ * SQLITE_BUSY* as Prisma's P1008. On PostgreSQL, which takes row locks and
+ * waits, a retry never happens.
+ */
+const ATTEMPTS = 5;
+/** How long a transaction may wait for this process's connection, and run: generous, because a busy SQLite makes both wait. */
+const OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
+
+export function isDatabaseBusy(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P1008';
+}
+
+export async function inTransaction<T>(db: Database, work: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.$transaction(work, OPTIONS);
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !isDatabaseBusy(error)) throw error;
+      // Back off a little, with jitter, so that contenders do not collide again in step.
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import type { DatabaseTransaction, TokenRow } from '../db/client.ts';
+import { appendEntries, entryFor, type ChangeContext } from './history.ts';
+
+/**
+ * The token tree: NOTEBOOK and INTERNAL tokens hang below the token they were
+ * derived from. Revocation and shortened expiries flow down it.
+ */
+
+/** SQLite allows 32,766 bound parameters and PostgreSQL 65,535; key lists are sent in slices well below both. */
+const IN_LIST_CHUNK = 500;
+
+export function chunks<T>(items: readonly T[], size = IN_LIST_CHUNK): T[][] {
+  const slices: T[][] = [];
+  for (let start = 0; start < items.length; start += size) slices.push(items.slice(start, start + size));
+  return slices;
+}
+
+/** Keys of every valid token below `roots`, level by level (the roots themselves not included). */
+export async function validDescendantKeys(tx: DatabaseTransaction, roots: readonly string[]): Promise<string[]> {
+  const seen = new Set(roots);
+  const found: string[] = [];
+  for (let frontier = [...roots]; frontier.length > 0; ) {
+    const next: string[] = [];
+    for (const slice of chunks(frontier)) {
+      const children = await tx.token.findMany({ where: { parentKey: { in: slice }, valid: true }, select: { key: true } });
+      for (const { key } of children) if (!seen.has(key)) (seen.add(key), next.push(key), found.push(key));
+    }
+    frontier = next;
+  }
+  return found;
+}
+
+/**
+ * A child never outlives its parent: every valid descendant of `root` whose
+ * expiry is later than `expires` (or that never expires) now expires then,
+ * each with an EDIT entry recording its old expiry.
+ */
+export async function shortenDescendants(tx: DatabaseTransaction, root: string, expires: Date, change: ChangeContext): Promise<TokenRow[]> {
+  const keys = await validDescendantKeys(tx, [root]);
+  const shortened: TokenRow[] = [];
+  for (const slice of chunks(keys)) {
+    const outliving = await tx.token.findMany({
+      where: { key: { in: slice }, OR: [{ expiresAt: null }, { expiresAt: { gt: expires } }] },
+      select: { key: true, expiresAt: true },
+    });
+    if (outliving.length === 0) continue;
+    const updated = await tx.token.updateManyAndReturn({
+      where: { key: { in: outliving.map((token) => token.key) } },
+      data: { expiresAt: expires, lastUpdatedAt: change.eventTime },
+    });
+    const oldExpiry = new Map(outliving.map((token) => [token.key, token.expiresAt]));
+    await appendEntries(tx, updated.map((token) => entryFor(token, 'edit', change, { expires: oldExpiry.get(token.key) ?? null })));
+    shortened.push(...updated);
+  }
+  return shortened;
+}

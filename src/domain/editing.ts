@@ -1,0 +1,125 @@
+import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import type { DatabaseTransaction, Prisma, TokenRow } from '../db/client.ts';
+import { lockToken } from '../db/locks.ts';
+import { inTransaction } from '../db/transaction.ts';
+import { canSee, isAdmin } from './authorization.ts';
+import type { DomainDeps } from './deps.ts';
+import { shortenDescendants } from './descendants.ts';
+import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqueViolation, TokenNotActiveError, TokenNotFoundError } from './errors.ts';
+import { appendEntries, changeBy, entryFor, type OldValues } from './history.ts';
+import { instant, jsonDocument, longText, optional, parseInput, scopeList, tokenKey, tokenName } from './input.ts';
+import type { Actor, JsonObject } from './model.ts';
+import { claimName, isNameTaken } from './names.ts';
+import { validatePolicy } from './policy.ts';
+import { assertKnownScopes, assertSubset, normalizeScopes, scopesOf } from './scopes.ts';
+import { isActive } from './token-state.ts';
+
+export interface EditTokenInput {
+  key: string;
+  /** Left out: unchanged. */
+  name?: string | null;
+  scopes?: readonly string[] | null;
+  /** Left out (undefined): unchanged; null: never expires. */
+  expires?: Date | null;
+  note?: string | null;
+  policy?: JsonObject | null;
+}
+
+const editTokenInput = z.object({
+  key: tokenKey,
+  name: optional(tokenName),
+  scopes: optional(scopeList),
+  // null is a value here (clear the expiry), so only undefined means "unchanged".
+  expires: instant.nullable().optional(),
+  note: optional(longText),
+  policy: optional(jsonDocument),
+});
+
+type ParsedEdit = z.output<typeof editTokenInput>;
+
+/** A token the actor may act on, locked for the transaction; someone else's answers as a missing one. */
+export async function lockedVisibleToken(deps: DomainDeps, tx: DatabaseTransaction, actor: Actor, key: string): Promise<TokenRow> {
+  await lockToken(tx, deps.config.engine, key);
+  const token = await tx.token.findUnique({ where: { key } });
+  if (!token || !canSee(actor, token.username)) throw new TokenNotFoundError(key);
+  return token;
+}
+
+/**
+ * Edits a USER token's name, scopes, expiry, note or policy, with one EDIT
+ * entry holding Gafaelfawr's old values; an edit that changes nothing writes
+ * nothing. Shortening the expiry shortens every descendant that would
+ * outlive it, each with its own EDIT entry.
+ */
+export async function editToken(deps: DomainDeps, actor: Actor, rawInput: EditTokenInput): Promise<TokenRow> {
+  const input = parseInput(editTokenInput, rawInput);
+  deps.authorizer.authorize(actor, 'edit tokens');
+  const scopes = input.scopes == null ? undefined : normalizeScopes(input.scopes);
+  if (scopes) {
+    assertKnownScopes(scopes, deps.config.knownScopes);
+    if (!isAdmin(actor)) assertSubset(scopes, actor.scopes);
+  }
+  if (input.policy != null) validatePolicy(input.policy, deps.config.policyResources);
+  const now = deps.now();
+  if (input.expires != null && input.expires.getTime() < now.getTime() + deps.config.minExpirySeconds * 1000) {
+    throw new ExpiryTooSoonError(deps.config.minExpirySeconds);
+  }
+
+  try {
+    return await inTransaction(deps.db, (tx) => applyEdit(deps, tx, actor, input, scopes, now));
+  } catch (error) {
+    // Two renames to one name at once: each saw it free, the unique index let one through. Say so.
+    if (isUniqueViolation(error) && input.name != null) {
+      const owner = await deps.db.token.findUnique({ where: { key: input.key }, select: { username: true } });
+      if (owner && (await isNameTaken(deps.db, owner.username, input.name, now))) throw new DuplicateTokenNameError(input.name);
+    }
+    throw error;
+  }
+}
+
+/** The edit itself, in its transaction, with the token locked. */
+async function applyEdit(
+  deps: DomainDeps,
+  tx: DatabaseTransaction,
+  actor: Actor,
+  input: ParsedEdit,
+  scopes: string[] | undefined,
+  now: Date,
+): Promise<TokenRow> {
+  const token = await lockedVisibleToken(deps, tx, actor, input.key);
+  if (token.tokenType !== 'user') throw new InvalidInputError('Only user tokens can be edited', 'key');
+  if (!isActive(token, now)) throw new TokenNotActiveError(token.key, 'is revoked or expired');
+  const data = changedFields(token, input, scopes);
+  if (Object.keys(data).length === 0) return token;
+
+  if (data.name != null) await claimName(tx, token.username, data.name, now, token.key);
+  const change = changeBy(actor, now);
+  const edited = await tx.token.update({ where: { key: token.key }, data: { ...data, lastUpdatedAt: now } });
+  await appendEntries(tx, [entryFor(edited, 'edit', change, oldValues(token, input))]);
+  const shortened = edited.expiresAt !== null && (token.expiresAt === null || edited.expiresAt < token.expiresAt);
+  if (shortened) await shortenDescendants(tx, token.key, edited.expiresAt!, change);
+  return edited;
+}
+
+/** The update for what the edit really changes (empty when nothing). */
+function changedFields(token: TokenRow, input: ParsedEdit, scopes: string[] | undefined): Prisma.TokenUpdateInput & { name?: string } {
+  const data: Prisma.TokenUpdateInput & { name?: string } = {};
+  if (input.name != null && input.name !== token.name) Object.assign(data, { name: input.name, activeName: input.name });
+  if (scopes && !isDeepStrictEqual(scopes, scopesOf(token))) {
+    Object.assign(data, { scopes, scopeRows: { deleteMany: {}, create: scopes.map((scope) => ({ scope })) } });
+  }
+  if (input.expires !== undefined && input.expires?.getTime() !== token.expiresAt?.getTime()) data.expiresAt = input.expires;
+  if (input.note != null && input.note !== token.note) data.note = input.note;
+  if (input.policy != null && !isDeepStrictEqual(input.policy, token.policy)) data.policy = input.policy;
+  return data;
+}
+
+/** Gafaelfawr's rule: an old value is recorded whenever its field was passed. */
+function oldValues(token: TokenRow, input: ParsedEdit): OldValues {
+  return {
+    tokenName: input.name != null ? token.name : undefined,
+    scopes: input.scopes != null ? scopesOf(token) : undefined,
+    expires: input.expires !== undefined ? token.expiresAt : undefined,
+  };
+}

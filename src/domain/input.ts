@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { InvalidInputError } from './errors.ts';
+import { USERNAME_PATTERN, isJsonObject, type JsonObject } from './model.ts';
+
+/**
+ * The bounds of every input, in one place (the README lists them). Lengths
+ * count code points, as people count characters: 64 emoji are a valid
+ * 64-character name. Text with control characters is refused the same way on
+ * both engines (PostgreSQL cannot store NUL at all), tab and newline excepted
+ * in free text.
+ */
+export const LIMITS = {
+  /** Token names, services, usernames, scope names, generator ids. */
+  shortText: 64,
+  /** Notes and revocation reasons. */
+  longText: 1000,
+  scopesPerToken: 100,
+  /** Values in a filter or a list of usernames: each is a bound parameter. */
+  listItems: 1000,
+  /** policy, metadata and token_info, serialized as JSON. */
+  jsonBytes: 16 * 1024,
+  jsonDepth: 16,
+} as const;
+
+const codePoints = (text: string): number => {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+};
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_EXCEPT_TAB_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
+/** At most `max` characters, no control characters (tab and newline allowed in free text). */
+export const text = (max: number, freeText = false) =>
+  z
+    .string()
+    .refine((value) => !(freeText ? CONTROL_EXCEPT_TAB_NEWLINE : CONTROL).test(value), {
+      message: freeText ? 'must not contain control characters other than tab and newline' : 'must not contain control characters',
+      abort: true,
+    })
+    .refine((value) => codePoints(value) <= max, `must be at most ${max} characters`);
+
+export const shortText = text(LIMITS.shortText);
+export const longText = text(LIMITS.longText, true);
+/** Names are trimmed, so that "dup" and "dup " are one name, and may not be blank. */
+export const tokenName = z.string().trim().min(1, 'must not be blank').pipe(shortText);
+export const username = shortText.refine((value) => USERNAME_PATTERN.test(value), {
+  message: 'is not a valid username: 1 to 64 lowercase letters, digits and single inner dashes, with at least one letter',
+});
+/** A token's public key: 22 characters of URL-safe base64. Anything else (a token string pasted by mistake) is refused unquoted. */
+export const tokenKey = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'is not a token key (22 characters of URL-safe base64)');
+export const scopeList = z.array(shortText).max(LIMITS.scopesPerToken, `may hold at most ${LIMITS.scopesPerToken} scopes`);
+export const list = <Item extends z.ZodType>(item: Item) => z.array(item).max(LIMITS.listItems, `may list at most ${LIMITS.listItems} values`);
+
+/** Why a JSON document is refused, or null. Iterative, so that deep nesting cannot exhaust the stack. */
+function jsonProblem(document: JsonObject): string | null {
+  const pending: { value: unknown; depth: number }[] = [{ value: document, depth: 1 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (typeof value === 'string' && value.includes('\u0000')) return 'must not contain NUL characters';
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > LIMITS.jsonDepth) return `must not nest deeper than ${LIMITS.jsonDepth} levels`;
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes('\u0000')) return 'must not contain NUL characters';
+      pending.push({ value: child, depth: depth + 1 });
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(document), 'utf8') > LIMITS.jsonBytes) return `must be at most ${LIMITS.jsonBytes} bytes as JSON`;
+  return null;
+}
+
+export const jsonDocument = z.custom<JsonObject>(isJsonObject, { message: 'must be a JSON object' }).superRefine((document, context) => {
+  const problem = jsonProblem(document);
+  if (problem) context.addIssue({ code: 'custom', message: problem });
+});
+
+/** A time both engines store exactly: years 1 to 9999. */
+export const instant = z
+  .date()
+  .refine((time) => time.getUTCFullYear() >= 1 && time.getUTCFullYear() <= 9999, 'must be between the years 1 and 9999');
+
+/** Input that may be left out (undefined) or given as null. */
+export const optional = <Schema extends z.ZodType>(schema: Schema) => schema.nullish();
+
+/**
+ * Parses `input` with `schema`; the first problem becomes an INVALID_INPUT
+ * error naming the field (`prefix.path`), never quoting the value.
+ */
+export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, prefix?: string): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || null;
+  throw new InvalidInputError(field ? `${field} ${issue.message}` : issue.message, field);
+}

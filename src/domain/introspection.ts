@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { INTROSPECT_SCOPE } from '../config.ts';
+import type { DomainDeps } from './deps.ts';
+import { optional, parseInput, shortText } from './input.ts';
+import { asJsonObject, type Actor, type JsonObject, type TokenType } from './model.ts';
+import { isAllowed } from './policy.ts';
+import { scopesOf } from './scopes.ts';
+import { verifyToken } from './verification.ts';
+
+/** RFC 7662's answer, in Tessera's words; the API layers spell it out (snake_case at the endpoint, camelCase in GraphQL). */
+export type Introspection =
+  | { active: false }
+  | {
+      active: true;
+      /** Space-separated, as RFC 7662 has it. */
+      scope: string;
+      username: string;
+      /** Epoch seconds; null when the token never expires. */
+      exp: number | null;
+      iat: number;
+      key: string;
+      tokenClass: TokenType;
+      policy: JsonObject;
+      service: string | null;
+      parent: string | null;
+      deprecated: boolean;
+      /** The answer to the access question, when one was asked. */
+      allowed?: boolean;
+    };
+
+/** "May this token do `method` on `resource` (item `resourceId`)?", answered from its policy. */
+export interface AccessQuestion {
+  resource: string;
+  method: string;
+  resourceId?: string | null;
+}
+
+const accessQuestion = z.object({
+  resource: shortText,
+  method: z.string().regex(/^[A-Za-z]{1,16}$/, 'must be an HTTP method such as GET'),
+  resourceId: optional(shortText),
+});
+
+const epochSeconds = (time: Date) => Math.floor(time.getTime() / 1000);
+
+/**
+ * RFC 7662 introspection: whether `presented` is an active token, and what
+ * it is. Unknown, malformed, revoked and expired tokens all answer
+ * `{ active: false }` and nothing else, after the same one indexed statement
+ * (none at all for a string no generator could have made), so the answer's
+ * timing tells no more than its content. An active answer counts as a use.
+ */
+export async function introspectToken(deps: DomainDeps, actor: Actor, presented: string, rawAccess?: AccessQuestion | null): Promise<Introspection> {
+  deps.authorizer.authorize(actor, 'introspect tokens', { scope: INTROSPECT_SCOPE });
+  const access = rawAccess == null ? null : parseInput(accessQuestion, rawAccess, 'access');
+  const token = await verifyToken(deps.db, deps.generators, presented, deps.now());
+  if (!token) return { active: false };
+  const policy = asJsonObject(token.policy);
+  return {
+    active: true,
+    scope: scopesOf(token).join(' '),
+    username: token.username,
+    exp: token.expiresAt === null ? null : epochSeconds(token.expiresAt),
+    iat: epochSeconds(token.createdAt),
+    key: token.key,
+    tokenClass: token.tokenType,
+    policy,
+    service: token.service,
+    parent: token.parentKey,
+    deprecated: deps.generators.isDeprecated(token.generatorId),
+    ...(access ? { allowed: isAllowed(policy, access) } : {}),
+  };
+}

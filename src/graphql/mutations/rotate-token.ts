@@ -1,0 +1,36 @@
+import { InvalidInputError, PermissionDeniedError, TokenGenerationError, TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from '../../domain/errors.ts';
+import type { RotatedTokenResult } from '../../domain/tokens.ts';
+import { builder } from '../builder.ts';
+import { TokenRef } from '../types/token.ts';
+
+const RotateTokenInput = builder.inputType('RotateTokenInput', {
+  fields: (t) => ({
+    key: t.string({ required: true }),
+    gracePeriodSeconds: t.int({
+      required: false,
+      defaultValue: 0,
+      description: 'How long the old token keeps working (at most 30 days); 0 revokes it at once.',
+    }),
+  }),
+});
+
+const RotateTokenPayload = builder.objectRef<RotatedTokenResult>('RotateTokenPayload').implement({
+  fields: (t) => ({
+    token: t.field({ type: TokenRef, description: 'The new token.', resolve: (result) => result.token }),
+    secret: t.exposeString('secret', { description: 'The new token string. It is shown this once and cannot be recovered.' }),
+    replaced: t.field({ type: TokenRef, description: 'The old token, revoked or expiring at the end of the grace period.', resolve: (result) => result.replaced }),
+  }),
+});
+
+builder.mutationField('rotateToken', (t) =>
+  t.field({
+    type: RotateTokenPayload,
+    description: 'Issues a new token string in place of an old one: same owner, name, scopes, expiry, note, policy and metadata.',
+    args: { input: t.arg({ type: RotateTokenInput, required: true }) },
+    errors: {
+      types: [InvalidInputError, PermissionDeniedError, TokenNotFoundError, TokenNotActiveError, TokenGenerationError, UnknownTokenGeneratorError],
+      union: { name: 'RotateTokenResult' },
+    },
+    resolve: (_root, { input }, context) => context.tokens.rotateToken(context.actor, input),
+  }),
+);

@@ -1,0 +1,74 @@
+import { GraphQLError } from 'graphql';
+import { maskError as yogaMaskError } from 'graphql-yoga';
+import { DomainError, InvalidInputError, redact } from '../domain/errors.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * What leaves the server when something goes wrong: client errors keep their
+ * message (cut short where it could carry a secret) and gain a code;
+ * unexpected faults are masked in the response and logged in full.
+ */
+
+/** A fault of the request (bad input, refused query, a domain rule), as opposed to a fault of the server. */
+export function isClientError(error: unknown): boolean {
+  if (error instanceof DomainError) return true;
+  if (!(error instanceof GraphQLError)) return false;
+  const original = error.originalError;
+  // Scalars refuse variables with a GraphQLError of their own.
+  return original == null || original instanceof DomainError || original instanceof GraphQLError;
+}
+
+function codeOf(error: GraphQLError): string {
+  const original = error.originalError;
+  if (original instanceof DomainError) return original.code;
+  if (typeof error.extensions.code === 'string') return error.extensions.code;
+  // Variables that cannot be coerced (Int out of range, a DateTime that is not one).
+  return original instanceof GraphQLError || error.message.startsWith('Variable "$') ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
+}
+
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
+  if (!(error instanceof GraphQLError) || !isClientError(error)) return yogaMaskError(error, message, isDev);
+  const original = error.originalError;
+  // originalError (yoga puts the unparsable body there) never leaves the server.
+  const { originalError: _hidden, ...extensions } = error.extensions;
+  return new GraphQLError(redact(original instanceof DomainError ? original.message : error.message), {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: {
+      ...extensions,
+      code: codeOf(error),
+      ...(original instanceof InvalidInputError && original.field ? { field: original.field } : {}),
+    },
+  });
+}
+
+/** graphql-yoga's logger interface (its package does not export the type). */
+type YogaLogger = Record<'debug' | 'info' | 'warn' | 'error', (...args: unknown[]) => void>;
+
+/**
+ * The logger yoga writes through. Yoga logs every error it masks at error
+ * level; client errors are the client's business, so they go to info, as a
+ * code and a short message without a stack. Yoga's debug lines carry whole
+ * requests (variables included, where a token string may be): only their
+ * message is kept.
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  const firstText = (args: unknown[]) => (typeof args[0] === 'string' ? redact(args[0]) : 'graphql-yoga');
+  return {
+    debug: (...args: unknown[]) => logger.debug(firstText(args)),
+    info: (...args: unknown[]) => logger.info(firstText(args)),
+    warn: (...args: unknown[]) => logger.warn(firstText(args)),
+    error: (...args: unknown[]) => {
+      const [error] = args;
+      if (isClientError(error)) {
+        const graphQLError = error as GraphQLError | DomainError;
+        const code = graphQLError instanceof GraphQLError ? codeOf(graphQLError) : graphQLError.code;
+        logger.info({ code, message: redact(graphQLError.message) }, 'request refused');
+      } else {
+        logger.error({ err: error }, 'unexpected error');
+      }
+    },
+  };
+}
