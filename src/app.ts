@@ -8,6 +8,8 @@ import { Authorizer } from './domain/authorization.ts';
 import { createDefaultRegistry, type TokenGeneratorRegistry } from './domain/generators/index.ts';
 import { systemClock, type Clock } from './domain/model.ts';
 import { TokenService } from './domain/tokens.ts';
+import { UsageRecorder } from './domain/usage.ts';
+import { openHotPath, type StatementListener } from './db/hot-path/index.ts';
 import { pricingFor } from './graphql/complexity.ts';
 import { GRAPHQL_PATH, createGraphQLServer } from './http/yoga.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -18,8 +20,8 @@ export interface TesseraOptions {
   logger?: Logger;
   /** Replaces the default generator registry (tests register extra generators). */
   generators?: TokenGeneratorRegistry;
-  /** Emit Prisma query events on `db` (tests count statements). */
-  queryEvents?: boolean;
+  /** Told every SQL statement sent, through Prisma or the hot path (tests count statements). */
+  onStatement?: StatementListener;
   /** The clock every rule reads (expiry, event times); tests move it instead of editing rows. */
   now?: Clock;
 }
@@ -30,6 +32,8 @@ export interface Tessera {
   tokens: TokenService;
   server: Server;
   logger: Logger;
+  /** Writes the token uses noted so far (they are otherwise written every second, and at close). */
+  flushUsage(): Promise<void>;
   /** Starts listening on the configured host and port, and the maintenance sweep; resolves to the GraphQL URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -42,7 +46,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   // Everything that can be refused is built before the database is touched.
   const generators = options.generators ?? createDefaultRegistry(config.defaultGeneratorId);
   const { db } = await openDatabase(config.engine, config.databaseUrl, {
-    queryEvents: options.queryEvents,
+    queryEvents: options.onStatement !== undefined,
     beforeConnect: async (adapterFactory) => {
       const applied = await migrateIfPending(config.engine, adapterFactory, (line) => logger.debug({ engine: config.engine }, line));
       if (applied.length > 0) logger.info({ engine: config.engine, applied }, 'applied database migrations');
@@ -50,8 +54,13 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   });
 
   const now = options.now ?? systemClock;
-  const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger) });
-  const authenticator = new Authenticator(db, generators, config.bootstrapToken, now);
+  const { onStatement } = options;
+  if (onStatement) db.$on('query', (event) => onStatement(event.query));
+  const hotPath = openHotPath(config.engine, config.databaseUrl, onStatement);
+  const usage = new UsageRecorder(hotPath, config.lastUsedIntervalSeconds * 1000, logger);
+  usage.start();
+  const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger), hotPath, usage });
+  const authenticator = new Authenticator(db, hotPath, usage, generators, config.bootstrapToken, now);
   const yoga = createGraphQLServer({
     tokens,
     authenticator,
@@ -70,6 +79,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     tokens,
     server,
     logger,
+    flushUsage: () => usage.flush(),
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -86,6 +96,8 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+      await usage.stop();
+      await hotPath.close();
       await db.$disconnect();
     },
   };

@@ -45,6 +45,7 @@ const environmentSchema = z.object({
   TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
   TESSERA_TRUST_PROXY: proxyHops.default(0),
   TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  TESSERA_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TESSERA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   TESSERA_POLICY_RESOURCES: z
@@ -76,6 +77,8 @@ export interface Config {
   /** Proxies in front of Tessera whose X-Forwarded-For entries are trusted (0: use the connection's address). */
   trustedProxies: number;
   authFailuresPerMinute: number;
+  /** How stale a token's recorded last use may get before a new use is written. */
+  lastUsedIntervalSeconds: number;
   /** How often the server records expiries and prunes history, in seconds; 0: never (run `tessera maintenance`). */
   sweepIntervalSeconds: number;
   historyRetentionDays: number;
@@ -112,6 +115,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     trustedProxies: env.TESSERA_TRUST_PROXY,
     authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
     corsOrigins: env.TESSERA_CORS_ORIGINS,
+    lastUsedIntervalSeconds: env.TESSERA_LAST_USED_INTERVAL_SECONDS,
     sweepIntervalSeconds: env.TESSERA_SWEEP_INTERVAL_SECONDS,
     historyRetentionDays: env.TESSERA_HISTORY_RETENTION_DAYS,
     policyResources: env.TESSERA_POLICY_RESOURCES,

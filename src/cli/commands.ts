@@ -28,16 +28,36 @@ async function withTessera(config: Config, work: (tessera: Tessera) => Promise<v
 
 const cli = operatorActor(CLI_ACTOR);
 
+type StringOptions = Record<string, { type: 'string'; default?: string }>;
+
+/**
+ * parseArgs, with each value taken as the value of the option before it even
+ * when it starts with a dash: token keys are URL-safe base64 and may
+ * ("--key -x3…"), which parseArgs would otherwise refuse as ambiguous.
+ */
+function parse<Options extends StringOptions>(args: string[], options: Options) {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]!;
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    const value = args[index + 1];
+    if (name !== null && Object.hasOwn(options, name) && value !== undefined) {
+      joined.push(`${arg}=${value}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return parseArgs({ args: joined, options }).values;
+}
+
 export async function createToken(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      username: { type: 'string' },
-      scopes: { type: 'string', default: '' },
-      name: { type: 'string' },
-      type: { type: 'string', default: 'user' },
-      expires: { type: 'string' },
-    },
+  const values = parse(args, {
+    username: { type: 'string' },
+    scopes: { type: 'string', default: '' },
+    name: { type: 'string' },
+    type: { type: 'string', default: 'user' },
+    expires: { type: 'string' },
   });
   if (!values.username) throw new UsageError('token create needs --username');
   if (!(TOKEN_TYPES as readonly string[]).includes(values.type)) throw new UsageError(`--type must be one of ${TOKEN_TYPES.join(', ')}`);
@@ -58,7 +78,7 @@ export async function createToken(config: Config, args: string[]): Promise<void>
 }
 
 export async function revokeToken(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { key: { type: 'string' }, reason: { type: 'string', default: '' } } });
+  const values = parse(args, { key: { type: 'string' }, reason: { type: 'string', default: '' } });
   if (!values.key) throw new UsageError('token revoke needs --key');
   await withTessera(config, async (tessera) => {
     const { keys } = await tessera.tokens.revokeToken(cli, values.key!, values.reason);
@@ -67,7 +87,7 @@ export async function revokeToken(config: Config, args: string[]): Promise<void>
 }
 
 export async function rotateToken(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { key: { type: 'string' }, grace: { type: 'string', default: '0' } } });
+  const values = parse(args, { key: { type: 'string' }, grace: { type: 'string', default: '0' } });
   if (!values.key) throw new UsageError('token rotate needs --key');
   if (!/^\d+$/.test(values.grace)) throw new UsageError('--grace must be a number of seconds');
   await withTessera(config, async (tessera) => {

@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { MAX_TOKEN_LENGTH } from '../config.ts';
 import type { Database, TokenRow } from '../db/client.ts';
+import type { HotPath } from '../db/hot-path/index.ts';
 import { operatorActor } from './authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
 import { BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
 import { scopesOf } from './scopes.ts';
 import { hashToken } from './secrets.ts';
+import type { UsageRecorder } from './usage.ts';
 import { isWellFormed, verifyToken } from './verification.ts';
 
 export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
@@ -17,13 +19,16 @@ export type Authentication =
 /**
  * Decides who a presented token string is. The string is hashed and looked up
  * by its SHA-256; it is never logged or stored. Validity and expiry are
- * checked on every use, so a revoked or expired token stops working at once.
+ * checked on every use, so a revoked or expired token stops working at once;
+ * the use itself is recorded later, in a batch (usage.ts).
  */
 export class Authenticator {
   private readonly bootstrapHash: Buffer | null;
 
   constructor(
     private readonly db: Database,
+    private readonly hotPath: HotPath,
+    private readonly usage: UsageRecorder,
     private readonly generators: TokenGeneratorRegistry,
     bootstrapToken: string | undefined,
     private readonly now: Clock,
@@ -41,8 +46,10 @@ export class Authenticator {
       return { ok: true, actor: operatorActor(BOOTSTRAP_ACTOR, ipAddress), token: null, deprecated: false };
     }
     if (!isWellFormed(this.generators, presented)) return { ok: false, failure: 'malformed' };
-    const token = await verifyToken(this.db, this.generators, presented, this.now());
+    const now = this.now();
+    const token = await verifyToken(this.hotPath, this.generators, presented, now);
     if (!token) return { ok: false, failure: await this.whyRefused(hash) };
+    this.usage.record(token, ipAddress, now);
     return {
       ok: true,
       actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress },

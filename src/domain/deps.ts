@@ -1,8 +1,10 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import type { HotPath } from '../db/hot-path/index.ts';
 import type { Authorizer } from './authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
 import type { Clock } from './model.ts';
+import type { UsageRecorder } from './usage.ts';
 
 export type DomainConfig = Pick<Config, 'engine' | 'knownScopes' | 'tokenPrefix' | 'minExpirySeconds' | 'historyRetentionDays' | 'policyResources'>;
 
@@ -13,4 +15,7 @@ export interface DomainDeps {
   generators: TokenGeneratorRegistry;
   authorizer: Authorizer;
   now: Clock;
+  /** The statements every request runs, prepared on the driver (verification, uses, minting). */
+  hotPath: HotPath;
+  usage: UsageRecorder;
 }

@@ -1,4 +1,5 @@
 import type { DatabaseTransaction, TokenRow } from '../db/client.ts';
+import { treeKeys } from '../db/bulk.ts';
 import { appendEntries, entryFor, type ChangeContext } from './history.ts';
 
 /**
@@ -15,28 +16,13 @@ export function chunks<T>(items: readonly T[], size = IN_LIST_CHUNK): T[][] {
   return slices;
 }
 
-/** Keys of every valid token below `roots`, level by level (the roots themselves not included). */
-export async function validDescendantKeys(tx: DatabaseTransaction, roots: readonly string[]): Promise<string[]> {
-  const seen = new Set(roots);
-  const found: string[] = [];
-  for (let frontier = [...roots]; frontier.length > 0; ) {
-    const next: string[] = [];
-    for (const slice of chunks(frontier)) {
-      const children = await tx.token.findMany({ where: { parentKey: { in: slice }, valid: true }, select: { key: true } });
-      for (const { key } of children) if (!seen.has(key)) (seen.add(key), next.push(key), found.push(key));
-    }
-    frontier = next;
-  }
-  return found;
-}
-
 /**
  * A child never outlives its parent: every valid descendant of `root` whose
  * expiry is later than `expires` (or that never expires) now expires then,
  * each with an EDIT entry recording its old expiry.
  */
 export async function shortenDescendants(tx: DatabaseTransaction, root: string, expires: Date, change: ChangeContext): Promise<TokenRow[]> {
-  const keys = await validDescendantKeys(tx, [root]);
+  const keys = (await treeKeys(tx, [root])).filter((key) => key !== root);
   const shortened: TokenRow[] = [];
   for (const slice of chunks(keys)) {
     const outliving = await tx.token.findMany({

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Database, DatabaseTransaction, HistoryRow, Prisma, TokenRow } from '../db/client.ts';
+import type { EntryStamp } from '../db/bulk.ts';
+import type { NewHistoryEntry } from '../db/hot-path/columns.ts';
 import type { Authorizer } from './authorization.ts';
 import { BadQueryInputError } from './errors.ts';
 import { ipKey, ipRange } from './ip.ts';
@@ -39,6 +41,11 @@ export function changeBy(actor: Actor, eventTime: Date): ChangeContext {
   return { actor: actor.username, ipAddress: actor.ipAddress, eventTime };
 }
 
+/** The change as the set-based statements stamp their entries (db/bulk.ts). */
+export function stampOf(change: ChangeContext): EntryStamp {
+  return { ...change, ipKey: change.ipAddress === null ? null : ipKey(change.ipAddress) };
+}
+
 /** What an EDIT entry records of the values before the change (each only when that field was passed). */
 export interface OldValues {
   tokenName?: string | null;
@@ -47,7 +54,7 @@ export interface OldValues {
 }
 
 /** The entry that records `action` on `token` as it is after the change. */
-export function entryFor(token: TokenRow, action: TokenChange, change: ChangeContext, old: OldValues = {}): Prisma.TokenChangeHistoryEntryCreateManyInput {
+export function entryFor(token: TokenRow, action: TokenChange, change: ChangeContext, old: OldValues = {}): NewHistoryEntry {
   return {
     token: token.key,
     username: token.username,
@@ -68,7 +75,7 @@ export function entryFor(token: TokenRow, action: TokenChange, change: ChangeCon
   };
 }
 
-export async function appendEntries(tx: DatabaseTransaction, entries: Prisma.TokenChangeHistoryEntryCreateManyInput[]): Promise<void> {
+export async function appendEntries(tx: DatabaseTransaction, entries: NewHistoryEntry[]): Promise<void> {
   if (entries.length > 0) await tx.tokenChangeHistoryEntry.createMany({ data: entries });
 }
 

@@ -53,8 +53,11 @@ const epochSeconds = (time: Date) => Math.floor(time.getTime() / 1000);
 export async function introspectToken(deps: DomainDeps, actor: Actor, presented: string, rawAccess?: AccessQuestion | null): Promise<Introspection> {
   deps.authorizer.authorize(actor, 'introspect tokens', { scope: INTROSPECT_SCOPE });
   const access = rawAccess == null ? null : parseInput(accessQuestion, rawAccess, 'access');
-  const token = await verifyToken(deps.db, deps.generators, presented, deps.now());
+  const now = deps.now();
+  const token = await verifyToken(deps.hotPath, deps.generators, presented, now);
   if (!token) return { active: false };
+  // The token was presented to the resource server asking: its address is the use's.
+  deps.usage.record(token, actor.ipAddress, now);
   const policy = asJsonObject(token.policy);
   return {
     active: true,

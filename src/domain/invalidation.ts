@@ -4,8 +4,9 @@ import { inTransaction } from '../db/transaction.ts';
 import { canSee, isOperator } from './authorization.ts';
 import type { DomainDeps } from './deps.ts';
 import { InvalidInputError, TokenNotFoundError } from './errors.ts';
-import { chunks, validDescendantKeys } from './descendants.ts';
-import { appendEntries, changeBy, entryFor, type ChangeContext } from './history.ts';
+import { revokeTrees } from '../db/bulk.ts';
+import { chunks } from './descendants.ts';
+import { changeBy, stampOf, type ChangeContext } from './history.ts';
 import type { Actor } from './model.ts';
 import { hashToken } from './secrets.ts';
 import { isWellFormed } from './verification.ts';
@@ -48,7 +49,7 @@ export async function invalidateTokens(deps: DomainDeps, actor: Actor, rawInput:
   }
   const where: Prisma.TokenWhereInput = { valid: true, ...tokenFilterWhere(input.filter) };
   if (usernames) where.username = { in: [...usernames] };
-  return inTransaction(deps.db, (tx) => invalidate(tx, where, input.reason ?? '', changeBy(actor, deps.now())));
+  return invalidateMatching(deps, where, input.reason ?? '', changeBy(actor, deps.now()));
 }
 
 /** Revokes one token and its descendants. */
@@ -58,31 +59,32 @@ export async function revokeToken(deps: DomainDeps, actor: Actor, rawKey: string
   const token = await deps.db.token.findUnique({ where: { key }, select: { username: true } });
   // Someone else's token answers as a missing one: no existence leak.
   if (!token || !canSee(actor, token.username)) throw new TokenNotFoundError(key);
-  return inTransaction(deps.db, (tx) => invalidate(tx, { key, valid: true }, reason, changeBy(actor, deps.now())));
+  return inTransaction(deps.db, (tx) => revokeOne(deps, tx, key, reason, changeBy(actor, deps.now())));
 }
 
-/** Invalidates the matching tokens and every valid descendant, with their REVOKE entries, in one transaction. */
-export async function invalidate(
-  tx: DatabaseTransaction,
-  where: Prisma.TokenWhereInput,
-  reason: string,
-  change: ChangeContext,
-): Promise<InvalidateTokensResult> {
-  const matched = await tx.token.findMany({ where, select: { key: true } });
-  const roots = matched.map((token) => token.key);
-  const keys = [...roots, ...(await validDescendantKeys(tx, roots))];
-  const revoked: TokenRow[] = [];
-  for (const slice of chunks(keys)) {
-    // `valid: true` again: a concurrent invalidation that got there first keeps its entry and we write none.
-    revoked.push(
-      ...(await tx.token.updateManyAndReturn({
-        where: { key: { in: slice }, valid: true },
-        data: { valid: false, invalidatedAt: change.eventTime, invalidReason: reason, activeName: null, lastUpdatedAt: change.eventTime },
-      })),
-    );
+/** Roots revoked per transaction: on SQLite each holds the write lock for well under 250 ms. */
+const ROOTS_PER_TRANSACTION = 1000;
+
+/**
+ * Invalidates the matching valid tokens and every valid descendant, each with
+ * its REVOKE entry. The work is cut into transactions of a thousand roots,
+ * so that a bulk invalidation does not hold SQLite's one write lock for
+ * seconds: every token commits together with its entry, and a failure part
+ * way leaves the tokens done so far done (retrying finishes the rest).
+ */
+async function invalidateMatching(deps: DomainDeps, where: Prisma.TokenWhereInput, reason: string, change: ChangeContext): Promise<InvalidateTokensResult> {
+  const roots = (await deps.db.token.findMany({ where, select: { key: true } })).map((token) => token.key);
+  const keys: string[] = [];
+  for (const chunk of chunks(roots, ROOTS_PER_TRANSACTION)) {
+    keys.push(...(await inTransaction(deps.db, (tx) => revokeTrees(tx, deps.config.engine, chunk, reason, stampOf(change)))));
   }
-  await appendEntries(tx, revoked.map((token) => entryFor(token, 'revoke', change)));
-  return { count: revoked.length, keys: revoked.map((token) => token.key) };
+  return { count: keys.length, keys };
+}
+
+/** Revokes one token and its valid descendants inside the caller's transaction. */
+export async function revokeOne(deps: DomainDeps, tx: DatabaseTransaction, key: string, reason: string, change: ChangeContext): Promise<InvalidateTokensResult> {
+  const keys = await revokeTrees(tx, deps.config.engine, [key], reason, stampOf(change));
+  return { count: keys.length, keys };
 }
 
 /**
@@ -98,6 +100,6 @@ export async function revokeByValue(deps: DomainDeps, actor: Actor, presented: s
   await inTransaction(deps.db, async (tx) => {
     const token = await tx.token.findUnique({ where: { secretHash }, select: { key: true, username: true, valid: true } });
     if (!token?.valid || !canSee(actor, token.username)) return;
-    await invalidate(tx, { key: token.key, valid: true }, '', changeBy(actor, deps.now()));
+    await revokeOne(deps, tx, token.key, '', changeBy(actor, deps.now()));
   });
 }

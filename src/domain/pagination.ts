@@ -92,7 +92,15 @@ export function planPage<Row, Id extends string | number>(request: PageRequest<I
   };
 }
 
-/** Rows older (`lt`) or newer (`gt`) than the position in (time, id) order. */
+/**
+ * Rows older (`lt`) or newer (`gt`) than the position in (time, id) order.
+ * The plain bound on the time (`lte` / `gte`) says the same as the OR, but it
+ * is what lets the database seek in its (time, …) index to the position
+ * instead of scanning up to it: a page far down costs what the first does.
+ */
 function beyond<Row, Id extends string | number>(position: Position<Id>, fields: SortFields<Row, Id>, side: 'lt' | 'gt'): Record<string, unknown> {
-  return { OR: [{ [fields.time]: { [side]: position.time } }, { [fields.time]: position.time, [fields.id]: { [side]: position.id } }] };
+  return {
+    [fields.time]: { [side === 'lt' ? 'lte' : 'gte']: position.time },
+    OR: [{ [fields.time]: { [side]: position.time } }, { [fields.time]: position.time, [fields.id]: { [side]: position.id } }],
+  };
 }

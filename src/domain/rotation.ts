@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { DatabaseTransaction, TokenRow } from '../db/client.ts';
+import { inTransaction } from '../db/transaction.ts';
 import type { DomainDeps } from './deps.ts';
 import { shortenDescendants } from './descendants.ts';
 import { lockedVisibleToken } from './editing.ts';
 import { canSee } from './authorization.ts';
 import { TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from './errors.ts';
-import { DEFAULT_MAX_ATTEMPTS, insertWithRetries, type GeneratedTokenResult, type TokenFields } from './generation.ts';
+import { DEFAULT_MAX_ATTEMPTS, insertInTransaction, insertWithRetries, type GeneratedTokenResult, type TokenFields, type TokenInsert } from './generation.ts';
 import { appendEntries, changeBy, entryFor, type ChangeContext } from './history.ts';
 import { optional, parseInput, tokenKey } from './input.ts';
-import { invalidate } from './invalidation.ts';
+import { revokeOne } from './invalidation.ts';
 import { asJsonObject, type Actor } from './model.ts';
 import { scopesOf } from './scopes.ts';
 import { isActive } from './token-state.ts';
@@ -57,10 +58,9 @@ export async function rotateToken(deps: DomainDeps, actor: Actor, rawInput: Rota
     name: old.name,
     activeName: old.name,
     scopes: scopesOf(old),
-    scopeRows: { create: scopesOf(old).map((scope) => ({ scope })) },
     service: old.service,
-    parent: old.parentKey === null ? undefined : { connect: { key: old.parentKey } },
-    replaces: { connect: { key: old.key } },
+    parentKey: old.parentKey,
+    replacesKey: old.key,
     note: old.note,
     policy: asJsonObject(old.policy),
     metadata: asJsonObject(old.metadata),
@@ -69,11 +69,25 @@ export async function rotateToken(deps: DomainDeps, actor: Actor, rawInput: Rota
     lastUpdatedAt: now,
     expiresAt: old.expiresAt,
   };
-  const retire = (tx: DatabaseTransaction) => retireOldToken(deps, tx, actor, key, gracePeriodSeconds ?? 0, change);
-  const created = await insertWithRetries(deps, generator, tokenInfo, fields, change, DEFAULT_MAX_ATTEMPTS, retire);
+  // The old token's side and the new token commit together; a secret collision rolls both back for the next attempt.
+  const insert: TokenInsert = async (token) => {
+    try {
+      return await inTransaction(deps.db, async (tx) => {
+        await retireOldToken(deps, tx, actor, key, gracePeriodSeconds ?? 0, change);
+        if ((await insertInTransaction(tx, token, change)) === 'secret-taken') throw new SecretCollision();
+        return 'inserted' as const;
+      });
+    } catch (error) {
+      if (error instanceof SecretCollision) return 'secret-taken';
+      throw error;
+    }
+  };
+  const created = await insertWithRetries(generator, tokenInfo, fields, DEFAULT_MAX_ATTEMPTS, insert);
   const replaced = await deps.db.token.findUniqueOrThrow({ where: { key } });
   return { ...created, replaced };
 }
+
+class SecretCollision extends Error {}
 
 function assertRotatable(token: TokenRow, now: Date, replaced: boolean): void {
   if (!isActive(token, now)) throw new TokenNotActiveError(token.key, 'is revoked or expired');
@@ -91,7 +105,7 @@ async function retireOldToken(deps: DomainDeps, tx: DatabaseTransaction, actor: 
   assertRotatable(old, change.eventTime, successor !== null);
   await tx.token.update({ where: { key }, data: { activeName: null } });
   if (graceSeconds === 0) {
-    await invalidate(tx, { key, valid: true }, 'rotated', change);
+    await revokeOne(deps, tx, key, 'rotated', change);
     return;
   }
   const graceEnd = new Date(change.eventTime.getTime() + graceSeconds * 1000);

@@ -45,8 +45,8 @@ describe.each(engines())('DataLoader batching of history links on %s', (engine) 
 
   beforeAll(async () => {
     server = await startServer(engine, { queryEvents: true });
-    server.tessera.db.$on('query', (event) => {
-      statements.push(event.query);
+    server.onStatement((sql) => {
+      statements.push(sql);
     });
     admin = (await cast(server)).admin;
 

@@ -128,8 +128,8 @@ describe.each(engines())('hardening on %s', (engine) => {
 
   beforeAll(async () => {
     server = await startServer(engine, { queryEvents: true });
-    server.tessera.db.$on('query', (event) => {
-      statements.push(event.query);
+    server.onStatement((sql) => {
+      statements.push(sql);
     });
     people = await cast(server);
   });

@@ -127,12 +127,15 @@ export interface TestServer {
    * query built to trip graphql-armor's limits.
    */
   requestText(query: string, options?: RequestOptions): Promise<GraphQLResponse<unknown>>;
+  /** Hears each SQL statement the server sends (only when started with `queryEvents`). */
+  onStatement(listener: (sql: string) => void): void;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   env?: Record<string, string>;
   generators?: TokenGeneratorRegistry;
+  /** Count SQL statements: `server.onStatement` then hears each one, through Prisma or the hot path. */
   queryEvents?: boolean;
   logger?: Logger;
   /** The server's clock; a new TestClock at real time when omitted. */
@@ -174,13 +177,16 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
     TESSERA_AUTH_FAILURES_PER_MINUTE: '1000',
     // Tests run maintenance when they mean to (tessera.tokens.runMaintenance), not on a timer.
     TESSERA_SWEEP_INTERVAL_SECONDS: '0',
+    // Every use is noted; tests that read lastUsedAt flush the batch first (tessera.flushUsage).
+    TESSERA_LAST_USED_INTERVAL_SECONDS: '0',
     ...options.env,
   });
   const clock = options.clock ?? new TestClock();
+  const listeners = new Set<(sql: string) => void>();
   const tessera = await createTessera({
     config,
     generators: options.generators,
-    queryEvents: options.queryEvents,
+    onStatement: options.queryEvents ? (sql) => listeners.forEach((listener) => listener(sql)) : undefined,
     logger: options.logger,
     now: () => clock.now(),
   });
@@ -196,6 +202,7 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
       return response as GraphQLResponse<Data>;
     },
     requestText: (query, options) => post(url, query, undefined, options),
+    onStatement: (listener) => void listeners.add(listener),
     async close() {
       await tessera.close();
       await database.drop();

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { PoolConfig } from 'pg';
 
 /** Quotes an identifier for SQL. */
 function quoteIdent(name: string): string {
@@ -23,16 +24,27 @@ export function splitSchemaParameter(url: string): { connectionString: string; s
   return { connectionString: parsed.toString(), schema: schema || undefined };
 }
 
+/** node-postgres settings for a connection confined to `schema` (unqualified names resolve through `search_path`). */
+function connectionSettings(connectionString: string, schema: string | undefined): PoolConfig {
+  if (!schema) return { connectionString };
+  // The libpq `options` value is split on spaces, so escape them.
+  const searchPath = quoteIdent(schema).replaceAll('\\', '\\\\').replaceAll(' ', '\\ ');
+  return { connectionString, options: `-c search_path=${searchPath}` };
+}
+
+/** node-postgres pool settings for `url` (which may carry Prisma's `?schema=`), for statements made beside Prisma. */
+export function poolConfig(url: string): PoolConfig {
+  const { connectionString, schema } = splitSchemaParameter(url);
+  return connectionSettings(connectionString, schema);
+}
+
 /**
  * A PrismaPg factory confined to `schema`: the schema engine introspects the
  * schema the adapter reports, and unqualified names in migration scripts
  * resolve through `search_path`, so both are set.
  */
 function pgFactoryForSchema(connectionString: string, schema: string | undefined): PrismaPg {
-  if (!schema) return new PrismaPg({ connectionString });
-  // The libpq `options` value is split on spaces, so escape them.
-  const searchPath = quoteIdent(schema).replaceAll('\\', '\\\\').replaceAll(' ', '\\ ');
-  return new PrismaPg({ connectionString, options: `-c search_path=${searchPath}` }, { schema });
+  return new PrismaPg(connectionSettings(connectionString, schema), schema ? { schema } : undefined);
 }
 
 /** Factories made by postgresMigrationAdapterFactory, whose shadow database is safe to use. */

@@ -1,0 +1,117 @@
+import pg from 'pg';
+import type { TokenRow } from '../client.ts';
+import { poolConfig } from '../migrations/postgres-adapter.ts';
+import { HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
+import type { HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+
+/**
+ * The hot path on PostgreSQL: a pool of its own, and named statements that
+ * each connection prepares once. A new token, its scope rows and its entry
+ * go in one statement of chained CTEs, which is atomic by itself: one round
+ * trip, no explicit transaction.
+ *
+ * Prisma keeps DateTime in `timestamp(3)` (without time zone) as UTC, so
+ * times travel as UTC text both ways, whatever the process's time zone.
+ */
+
+const TIMESTAMP_OID = 1114;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMP_OID ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function toPostgres(kind: Column<string>['kind'], value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  // Arrays would otherwise be sent as PostgreSQL arrays, not JSON.
+  if (kind === 'json') return JSON.stringify(value);
+  if (kind === 'time') return (value as Date).toISOString();
+  return value;
+}
+
+const list = (columns: readonly Column<string>[]) => columns.map((column) => `"${column.column}"`).join(', ');
+const params = (from: number, count: number, casts: readonly string[] = []) =>
+  Array.from({ length: count }, (_, index) => `$${from + index}${casts[index] ?? ''}`).join(', ');
+const castsOf = (columns: readonly Column<string>[]) =>
+  columns.map((column) => (column.kind === 'json' ? '::jsonb' : column.kind === 'time' ? '::timestamp(3)' : ''));
+
+const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} FROM "tokens"
+  WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
+
+const tokenCasts = castsOf(TOKEN_COLUMNS).map((cast, index) => (TOKEN_COLUMNS[index]!.column === 'token_type' ? '::"token_type"' : cast));
+const historyCasts = castsOf(HISTORY_COLUMNS).map((cast, index) => {
+  const name = HISTORY_COLUMNS[index]!.column;
+  return name === 'token_type' ? '::"token_type"' : name === 'action' ? '::"token_change"' : cast;
+});
+const scopesParam = TOKEN_COLUMNS.length + HISTORY_COLUMNS.length + 1;
+const INSERT_TOKEN = `WITH "token" AS (
+    INSERT INTO "tokens" (${list(TOKEN_COLUMNS)}) VALUES (${params(1, TOKEN_COLUMNS.length, tokenCasts)}) RETURNING "key"
+  ), "scopes" AS (
+    INSERT INTO "token_scopes" ("token_key", "scope") SELECT "token"."key", "scope" FROM "token", unnest($${scopesParam}::text[]) AS "scope"
+  )
+  INSERT INTO "token_change_history" (${list(HISTORY_COLUMNS)})
+  SELECT ${params(TOKEN_COLUMNS.length + 1, HISTORY_COLUMNS.length, historyCasts)} FROM "token"`;
+
+const RECORD_USES = `UPDATE "tokens" SET "last_used_at" = "use"."at"::timestamp(3), "last_used_ip" = "use"."ip"
+  FROM unnest($1::text[], $2::text[], $3::text[]) AS "use"("key", "at", "ip") WHERE "tokens"."key" = "use"."key"`;
+
+const RELEASE_NAME = `UPDATE "tokens" SET "active_name" = NULL
+  WHERE "username" = $1 AND "active_name" = $2 AND (NOT "valid" OR "expires_at" <= $3::timestamp(3))`;
+
+export class PostgresHotPath implements HotPath {
+  private readonly pool: pg.Pool;
+
+  constructor(
+    databaseUrl: string,
+    private readonly onStatement?: StatementListener,
+  ) {
+    this.pool = new pg.Pool({ ...poolConfig(databaseUrl), max: 10 });
+  }
+
+  private query(config: pg.QueryConfig & { rowMode?: 'array'; types?: typeof types }) {
+    this.onStatement?.(config.text);
+    return this.pool.query(config);
+  }
+
+  async findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {
+    const result = await this.query({ name: 'tessera_find_active', text: FIND_ACTIVE, values: [secretHash, now.toISOString()], rowMode: 'array', types });
+    const row = result.rows[0] as unknown[] | undefined;
+    if (!row) return null;
+    const token: Record<string, unknown> = {};
+    TOKEN_COLUMNS.forEach((column, index) => (token[column.field] = row[index] ?? null));
+    return token as unknown as TokenRow;
+  }
+
+  async recordUses(uses: readonly TokenUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    await this.query({
+      name: 'tessera_record_uses',
+      text: RECORD_USES,
+      values: [uses.map((use) => use.key), uses.map((use) => use.at.toISOString()), uses.map((use) => use.ip)],
+    });
+  }
+
+  async insertToken(token: TokenRow, entry: NewHistoryEntry): Promise<InsertOutcome> {
+    const values = [
+      ...TOKEN_COLUMNS.map((column) => toPostgres(column.kind, token[column.field])),
+      ...HISTORY_COLUMNS.map((column) => toPostgres(column.kind, entry[column.field])),
+      token.scopes,
+    ];
+    try {
+      await this.query({ name: 'tessera_insert_token', text: INSERT_TOKEN, values });
+      return 'inserted';
+    } catch (error) {
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      if (code !== '23505') throw error;
+      return constraint?.includes('active_name') ? 'name-taken' : 'secret-taken';
+    }
+  }
+
+  async releaseExpiredName(username: string, name: string, now: Date): Promise<boolean> {
+    const result = await this.query({ name: 'tessera_release_name', text: RELEASE_NAME, values: [username, name, now.toISOString()] });
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

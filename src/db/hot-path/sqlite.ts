@@ -1,0 +1,135 @@
+import Database, { type Statement } from 'better-sqlite3';
+import type { TokenRow } from '../client.ts';
+import { sqlitePath } from '../client.ts';
+import { HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
+import type { HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+
+/**
+ * The hot path on SQLite: a connection of its own beside Prisma's (WAL lets
+ * readers and the one writer proceed together), with statements prepared
+ * once. better-sqlite3 is synchronous, so a write transaction here begins and
+ * commits within one turn of the event loop and never holds the lock across
+ * an await. Its busy timeout is 0: when another connection holds the write
+ * lock (Prisma's transaction in this process, or another process), the write
+ * is retried after a short wait instead of blocking the event loop, which
+ * the lock holder in this same process would need to finish.
+ */
+
+/** Prisma's text form of a DateTime on SQLite: ISO 8601 with milliseconds and +00:00. */
+export const sqliteTime = (time: Date): string => time.toISOString().replace('Z', '+00:00');
+
+function toSqlite(kind: Column<string>['kind'], value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (kind === 'json') return JSON.stringify(value);
+  if (kind === 'boolean') return value ? 1 : 0;
+  if (kind === 'time') return sqliteTime(value as Date);
+  return value;
+}
+
+function fromSqlite(kind: Column<string>['kind'], value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (kind === 'json') return JSON.parse(value as string);
+  if (kind === 'boolean') return value === 1;
+  if (kind === 'time') return new Date(value as string);
+  return value;
+}
+
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+const BUSY_RETRY_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 3000, 3000];
+
+async function retryWhileBusy<T>(write: () => T): Promise<T> {
+  for (const wait of [...BUSY_RETRY_MS, null]) {
+    try {
+      return write();
+    } catch (error) {
+      const busy = typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('SQLITE_BUSY');
+      if (!busy || wait === null) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  throw new Error('unreachable');
+}
+
+export class SqliteHotPath implements HotPath {
+  private readonly db: Database.Database;
+  private readonly findActive: Statement<[string, string]>;
+  private readonly recordUse: Statement<[string, string | null, string]>;
+  private readonly insertTokenRow: Statement<unknown[]>;
+  private readonly insertScope: Statement<[string, string]>;
+  private readonly insertEntry: Statement<unknown[]>;
+  private readonly releaseName: Statement<[string, string, string]>;
+
+  constructor(
+    databaseUrl: string,
+    private readonly onStatement?: StatementListener,
+  ) {
+    this.db = new Database(sqlitePath(databaseUrl), { timeout: 0 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    const tokenColumns = TOKEN_COLUMNS.map((column) => column.column).join(', ');
+    this.findActive = this.db.prepare(
+      `SELECT ${tokenColumns} FROM tokens WHERE secret_hash = ? AND valid = 1 AND (expires_at IS NULL OR expires_at > ?)`,
+    );
+    this.recordUse = this.db.prepare('UPDATE tokens SET last_used_at = ?, last_used_ip = ? WHERE key = ?');
+    this.insertTokenRow = this.db.prepare(`INSERT INTO tokens (${tokenColumns}) VALUES (${placeholders(TOKEN_COLUMNS.length)})`);
+    this.insertScope = this.db.prepare('INSERT INTO token_scopes (token_key, scope) VALUES (?, ?)');
+    this.insertEntry = this.db.prepare(
+      `INSERT INTO token_change_history (${HISTORY_COLUMNS.map((column) => column.column).join(', ')}) VALUES (${placeholders(HISTORY_COLUMNS.length)})`,
+    );
+    this.releaseName = this.db.prepare(
+      'UPDATE tokens SET active_name = NULL WHERE username = ? AND active_name = ? AND (valid = 0 OR expires_at <= ?)',
+    );
+  }
+
+  async findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {
+    this.onStatement?.(this.findActive.source);
+    const row = this.findActive.raw().get(secretHash, sqliteTime(now)) as unknown[] | undefined;
+    if (!row) return null;
+    const token: Record<string, unknown> = {};
+    TOKEN_COLUMNS.forEach((column, index) => (token[column.field] = fromSqlite(column.kind, row[index])));
+    return token as unknown as TokenRow;
+  }
+
+  recordUses(uses: readonly TokenUse[]): Promise<void> {
+    const record = this.db.transaction(() => {
+      for (const use of uses) {
+        this.onStatement?.(this.recordUse.source);
+        this.recordUse.run(sqliteTime(use.at), use.ip, use.key);
+      }
+    });
+    return retryWhileBusy(() => record.immediate());
+  }
+
+  insertToken(token: TokenRow, entry: NewHistoryEntry): Promise<InsertOutcome> {
+    const insert = this.db.transaction(() => {
+      this.onStatement?.(this.insertTokenRow.source);
+      this.insertTokenRow.run(...TOKEN_COLUMNS.map((column) => toSqlite(column.kind, token[column.field])));
+      for (const scope of token.scopes as string[]) {
+        this.onStatement?.(this.insertScope.source);
+        this.insertScope.run(token.key, scope);
+      }
+      this.onStatement?.(this.insertEntry.source);
+      this.insertEntry.run(...HISTORY_COLUMNS.map((column) => toSqlite(column.kind, entry[column.field])));
+    });
+    return retryWhileBusy((): InsertOutcome => {
+      try {
+        insert.immediate();
+        return 'inserted';
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+        return message?.includes('active_name') ? 'name-taken' : 'secret-taken';
+      }
+    });
+  }
+
+  releaseExpiredName(username: string, name: string, now: Date): Promise<boolean> {
+    this.onStatement?.(this.releaseName.source);
+    return retryWhileBusy(() => this.releaseName.run(username, name, sqliteTime(now)).changes > 0);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
