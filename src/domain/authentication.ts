@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { MAX_TOKEN_LENGTH } from '../config.ts';
-import type { Database, TokenRow } from '../db/client.ts';
+import type { Database } from '../db/client.ts';
 import type { HotPath } from '../db/hot-path/index.ts';
 import { operatorActor } from './authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
@@ -8,12 +8,12 @@ import { BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
 import { scopesOf } from './scopes.ts';
 import { hashToken } from './secrets.ts';
 import type { UsageRecorder } from './usage.ts';
-import { isWellFormed, verifyToken } from './verification.ts';
+import { isWellFormed, verifyCredential } from './verification.ts';
 
 export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
 
 export type Authentication =
-  | { ok: true; actor: Actor; token: TokenRow | null; deprecated: boolean }
+  | { ok: true; actor: Actor; deprecated: boolean }
   | { ok: false; failure: AuthenticationFailure };
 
 /**
@@ -43,17 +43,16 @@ export class Authenticator {
     const hash = hashToken(presented);
     // Compared in constant time: the bootstrap secret is not in the database, so nothing else protects it from timing.
     if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
-      return { ok: true, actor: operatorActor(BOOTSTRAP_ACTOR, ipAddress), token: null, deprecated: false };
+      return { ok: true, actor: operatorActor(BOOTSTRAP_ACTOR, ipAddress), deprecated: false };
     }
     if (!isWellFormed(this.generators, presented)) return { ok: false, failure: 'malformed' };
     const now = this.now();
-    const token = await verifyToken(this.hotPath, this.generators, presented, now);
+    const token = await verifyCredential(this.hotPath, this.generators, presented, now);
     if (!token) return { ok: false, failure: await this.whyRefused(hash) };
     this.usage.record(token, ipAddress, now);
     return {
       ok: true,
       actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress },
-      token,
       deprecated: this.generators.isDeprecated(token.generatorId),
     };
   }

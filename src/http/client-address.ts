@@ -15,6 +15,11 @@ export function clientAddress(request: IncomingMessage | undefined, forwardedFor
     const normalized = appendedByOutermostProxy ? normalizeIp(appendedByOutermostProxy) : null;
     if (normalized) return normalized;
   }
-  const peer = request?.socket.remoteAddress;
-  return peer ? normalizeIp(peer) : null;
+  const socket = request?.socket;
+  if (!socket) return null;
+  // A keep-alive connection carries many requests from one peer: normalize its address once.
+  if (!peerAddresses.has(socket)) peerAddresses.set(socket, socket.remoteAddress ? normalizeIp(socket.remoteAddress) : null);
+  return peerAddresses.get(socket) ?? null;
 }
+
+const peerAddresses = new WeakMap<object, string | null>();

@@ -55,11 +55,14 @@ type YogaLogger = Record<'debug' | 'info' | 'warn' | 'error', (...args: unknown[
  * message is kept.
  */
 export function yogaLogger(logger: Logger): YogaLogger {
-  const firstText = (args: unknown[]) => (typeof args[0] === 'string' ? redact(args[0]) : 'graphql-yoga');
+  // Yoga logs at debug on every request: the level is checked before any work.
+  const line = (level: 'debug' | 'info' | 'warn') => (...args: unknown[]) => {
+    if (logger.isLevelEnabled(level)) logger[level](typeof args[0] === 'string' ? redact(args[0]) : 'graphql-yoga');
+  };
   return {
-    debug: (...args: unknown[]) => logger.debug(firstText(args)),
-    info: (...args: unknown[]) => logger.info(firstText(args)),
-    warn: (...args: unknown[]) => logger.warn(firstText(args)),
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
     error: (...args: unknown[]) => {
       const [error] = args;
       if (isClientError(error)) {

@@ -43,6 +43,11 @@ export const TOKEN_COLUMNS: readonly Column<keyof TokenRow & string>[] = [
   column('expiryRecordedAt', 'expiry_recorded_at', 'time'),
 ];
 
+/** The columns of a Credential (hot-path/index.ts), in the order they are selected. */
+export const CREDENTIAL_COLUMNS = TOKEN_COLUMNS.filter((column) =>
+  (['key', 'username', 'scopes', 'generatorId', 'lastUsedAt'] as string[]).includes(column.field),
+);
+
 /** History columns a new entry is written with (the id is the database's). */
 export const HISTORY_COLUMNS: readonly Column<Exclude<keyof HistoryRow, 'id'> | 'ipKey'>[] = [
   column('token', 'token'),

@@ -22,9 +22,14 @@ export interface TokenUse {
   ip: string | null;
 }
 
+/** What authentication needs of a token: who it is, what it may do, how it was made, when it was last used. */
+export type Credential = Pick<TokenRow, 'key' | 'username' | 'scopes' | 'generatorId' | 'lastUsedAt'>;
+
 export interface HotPath {
   /** The token with this secret hash if it is usable at `now` (valid, not expired), else null. */
   findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null>;
+  /** The same lookup for authentication, reading only what it needs: it runs on every request. */
+  findActiveCredential(secretHash: string, now: Date): Promise<Credential | null>;
   /** Records each token's latest use (time and address), all in one transaction. */
   recordUses(uses: readonly TokenUse[]): Promise<void>;
   /**

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { TokenRow } from '../client.ts';
 import { poolConfig } from '../migrations/postgres-adapter.ts';
-import { HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
+import type { Credential, HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
 
 /**
  * The hot path on PostgreSQL: a pool of its own, and named statements that
@@ -34,8 +34,9 @@ const params = (from: number, count: number, casts: readonly string[] = []) =>
 const castsOf = (columns: readonly Column<string>[]) =>
   columns.map((column) => (column.kind === 'json' ? '::jsonb' : column.kind === 'time' ? '::timestamp(3)' : ''));
 
-const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} FROM "tokens"
-  WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
+const ACTIVE_BY_SECRET = `FROM "tokens" WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
+const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} ${ACTIVE_BY_SECRET}`;
+const FIND_CREDENTIAL = `SELECT ${list(CREDENTIAL_COLUMNS)} ${ACTIVE_BY_SECRET}`;
 
 const tokenCasts = castsOf(TOKEN_COLUMNS).map((cast, index) => (TOKEN_COLUMNS[index]!.column === 'token_type' ? '::"token_type"' : cast));
 const historyCasts = castsOf(HISTORY_COLUMNS).map((cast, index) => {
@@ -73,12 +74,20 @@ export class PostgresHotPath implements HotPath {
   }
 
   async findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {
-    const result = await this.query({ name: 'tessera_find_active', text: FIND_ACTIVE, values: [secretHash, now.toISOString()], rowMode: 'array', types });
+    return this.findOne('tessera_find_active', FIND_ACTIVE, TOKEN_COLUMNS, secretHash, now) as Promise<TokenRow | null>;
+  }
+
+  async findActiveCredential(secretHash: string, now: Date): Promise<Credential | null> {
+    return this.findOne('tessera_find_credential', FIND_CREDENTIAL, CREDENTIAL_COLUMNS, secretHash, now) as Promise<Credential | null>;
+  }
+
+  private async findOne(name: string, text: string, columns: readonly Column<string>[], secretHash: string, now: Date) {
+    const result = await this.query({ name, text, values: [secretHash, now.toISOString()], rowMode: 'array', types });
     const row = result.rows[0] as unknown[] | undefined;
     if (!row) return null;
     const token: Record<string, unknown> = {};
-    TOKEN_COLUMNS.forEach((column, index) => (token[column.field] = row[index] ?? null));
-    return token as unknown as TokenRow;
+    columns.forEach((column, index) => (token[column.field] = row[index] ?? null));
+    return token;
   }
 
   async recordUses(uses: readonly TokenUse[]): Promise<void> {

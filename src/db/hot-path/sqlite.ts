@@ -1,8 +1,8 @@
 import Database, { type Statement } from 'better-sqlite3';
 import type { TokenRow } from '../client.ts';
 import { sqlitePath } from '../client.ts';
-import { HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
+import type { Credential, HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
 
 /**
  * The hot path on SQLite: a connection of its own beside Prisma's (WAL lets
@@ -54,6 +54,7 @@ async function retryWhileBusy<T>(write: () => T): Promise<T> {
 export class SqliteHotPath implements HotPath {
   private readonly db: Database.Database;
   private readonly findActive: Statement<[string, string]>;
+  private readonly findCredential: Statement<[string, string]>;
   private readonly recordUse: Statement<[string, string | null, string]>;
   private readonly insertTokenRow: Statement<unknown[]>;
   private readonly insertScope: Statement<[string, string]>;
@@ -68,9 +69,9 @@ export class SqliteHotPath implements HotPath {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     const tokenColumns = TOKEN_COLUMNS.map((column) => column.column).join(', ');
-    this.findActive = this.db.prepare(
-      `SELECT ${tokenColumns} FROM tokens WHERE secret_hash = ? AND valid = 1 AND (expires_at IS NULL OR expires_at > ?)`,
-    );
+    const activeBySecret = 'FROM tokens WHERE secret_hash = ? AND valid = 1 AND (expires_at IS NULL OR expires_at > ?)';
+    this.findActive = this.db.prepare(`SELECT ${tokenColumns} ${activeBySecret}`);
+    this.findCredential = this.db.prepare(`SELECT ${CREDENTIAL_COLUMNS.map((column) => column.column).join(', ')} ${activeBySecret}`);
     this.recordUse = this.db.prepare('UPDATE tokens SET last_used_at = ?, last_used_ip = ? WHERE key = ?');
     this.insertTokenRow = this.db.prepare(`INSERT INTO tokens (${tokenColumns}) VALUES (${placeholders(TOKEN_COLUMNS.length)})`);
     this.insertScope = this.db.prepare('INSERT INTO token_scopes (token_key, scope) VALUES (?, ?)');
@@ -83,12 +84,20 @@ export class SqliteHotPath implements HotPath {
   }
 
   async findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {
-    this.onStatement?.(this.findActive.source);
-    const row = this.findActive.raw().get(secretHash, sqliteTime(now)) as unknown[] | undefined;
+    return this.findOne(this.findActive, TOKEN_COLUMNS, secretHash, now) as Promise<TokenRow | null>;
+  }
+
+  async findActiveCredential(secretHash: string, now: Date): Promise<Credential | null> {
+    return this.findOne(this.findCredential, CREDENTIAL_COLUMNS, secretHash, now) as Promise<Credential | null>;
+  }
+
+  private async findOne(statement: Statement<[string, string]>, columns: readonly Column<string>[], secretHash: string, now: Date) {
+    this.onStatement?.(statement.source);
+    const row = statement.raw().get(secretHash, sqliteTime(now)) as unknown[] | undefined;
     if (!row) return null;
     const token: Record<string, unknown> = {};
-    TOKEN_COLUMNS.forEach((column, index) => (token[column.field] = fromSqlite(column.kind, row[index])));
-    return token as unknown as TokenRow;
+    columns.forEach((column, index) => (token[column.field] = fromSqlite(column.kind, row[index])));
+    return token;
   }
 
   recordUses(uses: readonly TokenUse[]): Promise<void> {
