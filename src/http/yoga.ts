@@ -6,7 +6,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../domain/authentication.ts';
 import type { TokenService } from '../domain/tokens.ts';
 import type { Pricing } from '../graphql/complexity.ts';
-import type { GraphQLContext, Loaders } from '../graphql/context.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -114,16 +114,7 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
       const authentication = authentications.get(request);
       // The plugin ends every unauthenticated request before GraphQL runs.
       if (!authentication) throw new Error('GraphQL reached without authentication');
-      // Loaders are made on first use: most requests (viewer, mutations) never load a link.
-      let loaders: Loaders | undefined;
-      return {
-        actor: authentication.actor,
-        tokens: options.tokens,
-        pricing: options.pricing,
-        get loaders() {
-          return (loaders ??= createLoaders(options.tokens));
-        },
-      };
+      return { actor: authentication.actor, tokens: options.tokens, loaders: createLoaders(options.tokens), pricing: options.pricing };
     },
   });
 }

@@ -1,6 +1,7 @@
 // djblets.secrets.token_generators.legacy_sha1.LegacySHA1TokenGenerator: a bare
 // SHA-1 hex digest. Deprecated in djblets in favour of vendor_checksum.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { secureRandomBytes } from '../secrets.ts';
 import { InvalidInputError } from '../errors.ts';
 import type { GeneratedToken, TokenGenerator, TokenGeneratorContext, TokenInfo } from './types.ts';
 
@@ -23,7 +24,7 @@ export class LegacySha1TokenGenerator implements TokenGenerator {
     }
     // djblets hashes SECRET_KEY + user data + time; the random bytes stand in
     // for the secret so the digest cannot be predicted from user and time.
-    const material = `${user}${Date.now()}${randomBytes(32).toString('hex')}`;
+    const material = `${user}${Date.now()}${secureRandomBytes(32).toString('hex')}`;
     return { token: createHash('sha1').update(material).digest('hex') };
   }
 

@@ -1,6 +1,6 @@
 // djblets.secrets.token_generators.vendor_checksum.VendorChecksumTokenGenerator:
 // `{prefix}_{entropy}{checksum}`, 255 characters in all.
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes } from '../secrets.ts';
 // zlib.crc32 exists from Node 20.15; package.json requires >= 20.19.
 import { crc32 } from 'node:zlib';
 import { InvalidInputError, quote } from '../errors.ts';
@@ -20,7 +20,7 @@ export function randomBase62(length: number): string {
   let result = '';
   while (result.length < length) {
     // ~3% of bytes are rejected; over-draw a little to usually finish in one pass.
-    const bytes = randomBytes(Math.ceil((length - result.length) * 1.1) + 8);
+    const bytes = secureRandomBytes(Math.ceil((length - result.length) * 1.1) + 8);
     for (const byte of bytes) {
       if (byte >= UNBIASED_BYTE_LIMIT) continue;
       result += BASE62_ALPHABET.charAt(byte % 62);
