@@ -51,6 +51,13 @@ async function retryWhileBusy<T>(write: () => T): Promise<T> {
   throw new Error('unreachable');
 }
 
+interface PendingInsert {
+  token: TokenRow;
+  entry: NewHistoryEntry;
+  resolve: (outcome: InsertOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
 export class SqliteHotPath implements HotPath {
   private readonly db: Database.Database;
   private readonly findActive: Statement<[string, string]>;
@@ -60,6 +67,8 @@ export class SqliteHotPath implements HotPath {
   private readonly insertScope: Statement<[string, string]>;
   private readonly insertEntry: Statement<unknown[]>;
   private readonly releaseName: Statement<[string, string, string]>;
+  /** A token, its scope rows and its entry; inside the batch's transaction it runs as a savepoint. */
+  private readonly insertRows: Database.Transaction<(token: TokenRow, entry: NewHistoryEntry) => void>;
 
   constructor(
     databaseUrl: string,
@@ -78,6 +87,16 @@ export class SqliteHotPath implements HotPath {
     this.insertEntry = this.db.prepare(
       `INSERT INTO token_change_history (${HISTORY_COLUMNS.map((column) => column.column).join(', ')}) VALUES (${placeholders(HISTORY_COLUMNS.length)})`,
     );
+    this.insertRows = this.db.transaction((token: TokenRow, entry: NewHistoryEntry) => {
+      this.onStatement?.(this.insertTokenRow.source);
+      this.insertTokenRow.run(...TOKEN_COLUMNS.map((column) => toSqlite(column.kind, token[column.field])));
+      for (const scope of token.scopes as string[]) {
+        this.onStatement?.(this.insertScope.source);
+        this.insertScope.run(token.key, scope);
+      }
+      this.onStatement?.(this.insertEntry.source);
+      this.insertEntry.run(...HISTORY_COLUMNS.map((column) => toSqlite(column.kind, entry[column.field])));
+    });
     this.releaseName = this.db.prepare(
       'UPDATE tokens SET active_name = NULL WHERE username = ? AND active_name = ? AND (valid = 0 OR expires_at <= ?)',
     );
@@ -110,27 +129,47 @@ export class SqliteHotPath implements HotPath {
     return retryWhileBusy(() => record.immediate());
   }
 
+  /**
+   * Group commit: the inserts that arrive within one turn of the event loop
+   * share one transaction, each inside a savepoint of its own, so that one
+   * refused by a unique index rolls back alone. Every insert is committed
+   * before its promise resolves; what a commit costs in WAL writes is paid
+   * once per batch instead of once per token.
+   */
   insertToken(token: TokenRow, entry: NewHistoryEntry): Promise<InsertOutcome> {
-    const insert = this.db.transaction(() => {
-      this.onStatement?.(this.insertTokenRow.source);
-      this.insertTokenRow.run(...TOKEN_COLUMNS.map((column) => toSqlite(column.kind, token[column.field])));
-      for (const scope of token.scopes as string[]) {
-        this.onStatement?.(this.insertScope.source);
-        this.insertScope.run(token.key, scope);
-      }
-      this.onStatement?.(this.insertEntry.source);
-      this.insertEntry.run(...HISTORY_COLUMNS.map((column) => toSqlite(column.kind, entry[column.field])));
+    return new Promise((resolve, reject) => {
+      this.pendingInserts.push({ token, entry, resolve, reject });
+      if (this.pendingInserts.length === 1) setImmediate(() => void this.commitInserts());
     });
-    return retryWhileBusy((): InsertOutcome => {
-      try {
-        insert.immediate();
-        return 'inserted';
-      } catch (error) {
-        const { code, message } = error as { code?: string; message?: string };
-        if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
-        return message?.includes('active_name') ? 'name-taken' : 'secret-taken';
-      }
+  }
+
+  private readonly pendingInserts: PendingInsert[] = [];
+
+  private async commitInserts(): Promise<void> {
+    const batch = this.pendingInserts.splice(0);
+    const outcomes: InsertOutcome[] = [];
+    const insertAll = this.db.transaction(() => {
+      outcomes.length = 0;
+      for (const { token, entry } of batch) outcomes.push(this.insertOne(token, entry));
     });
+    try {
+      await retryWhileBusy(() => insertAll.immediate());
+      batch.forEach((insert, index) => insert.resolve(outcomes[index]!));
+    } catch (error) {
+      for (const insert of batch) insert.reject(error);
+    }
+  }
+
+  /** One token, its scope rows and its entry, in a savepoint; a unique index's refusal is an outcome. */
+  private insertOne(token: TokenRow, entry: NewHistoryEntry): InsertOutcome {
+    try {
+      this.insertRows(token, entry);
+      return 'inserted';
+    } catch (error) {
+      const { code, message } = error as { code?: string; message?: string };
+      if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+      return message?.includes('active_name') ? 'name-taken' : 'secret-taken';
+    }
   }
 
   releaseExpiredName(username: string, name: string, now: Date): Promise<boolean> {
