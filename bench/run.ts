@@ -1,123 +1,190 @@
 /**
- * Throughput of Tessera's hot paths, as ratios to a baseline measured in the
- * same run on the same machine: a bare graphql-yoga server answering
- * `{ ok }` with no database and no authentication. Ratios travel between
- * machines; absolute numbers do not.
+ * Tessera's benchmark: `npm run bench` (full, ~20 min) or `npm run bench -- --quick` (CI's smoke run).
  *
- *   npm run bench                        # SQLite
- *   BENCH_DATABASE_URL=postgresql://… npm run bench
+ * A. Throughput of verify, introspect, create and history on SQLite and
+ *    PostgreSQL, and of better-auth's api-key plugin (the peer), as ratios to
+ *    a bare graphql-yoga server measured in the same run, the way
+ *    ../shared/peers/side-by-side.sh measures them (autocannon in its own
+ *    process, servers as their own processes, every response body checked).
+ * B. Work on many rows: a page deep in a 1,000,000-entry history,
+ *    invalidateTokens of 100,000 tokens while other requests keep coming, and
+ *    the expiry sweep of 100,000 and 10,000 tokens.
+ *
+ * Prints the tables, saves them as JSON under bench/results/, and exits 1 if
+ * any response failed its check (a target missed is reported, not failed).
+ * Knobs: see bench/lib/options.ts.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSchema, createYoga } from 'graphql-yoga';
-import { createTessera } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { runDepth, runInvalidate, runSweeps, type BulkResult } from './lib/bulk.ts';
+import { Databases, findPostgres, type PostgresServer } from './lib/databases.ts';
+import { readOptions, type CaseId, type Engine } from './lib/options.ts';
+import { closeLoadWorker } from './lib/load.ts';
+import { stopAll } from './lib/processes.ts';
+import { bulkRows, bulkTable, environment, saveJson, summarize, throughputTable } from './lib/report.ts';
+import { driftFromShared, ensurePeerInstalled, startPeer, startYogaBaseline, type Server } from './lib/servers.ts';
+import { baselineCase, peerCases, runThroughput, setupEngine, type EngineSetup, type ThroughputCase, type ThroughputMeasurement } from './lib/throughput.ts';
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-// Each round measures the baseline right before every case, so a ratio compares
-// runs seconds apart; the median over rounds damps a noisy neighbour.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const BOOTSTRAP = 'bench-bootstrap-secret-0123456789abcdefghij';
+const options = readOptions(process.argv.slice(2));
+const startedAt = performance.now();
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const failures: string[] = [];
+const fail = (what: string) => {
+  failures.push(what);
+  say(`FAIL ${what}`);
+};
+const message = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error));
 
-type Request = () => { body: string; headers: Record<string, string> };
-
-async function measure(url: string, request: Request, count = REQUESTS): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next += 1;
-      const { body, headers } = request();
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-      const text = await response.text();
-      if (response.status !== 200 || text.includes('"errors"')) throw new Error(`bench request failed: ${response.status} ${text.slice(0, 200)}`);
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return count / ((performance.now() - started) / 1000);
+const workDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+let databases: Databases | null = null;
+let cleanedUp = false;
+async function cleanUp(): Promise<void> {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  closeLoadWorker();
+  await stopAll();
+  await databases?.dropAll();
+  rmSync(workDir, { recursive: true, force: true });
 }
-
-async function baselineServer(): Promise<{ url: string; close: () => void }> {
-  const yoga = createYoga({ schema: createSchema({ typeDefs: 'type Query { ok: Boolean! }', resolvers: { Query: { ok: () => true } } }), logging: false });
-  const server = createServer(yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, close: () => server.close() };
-}
-
-const query = (text: string, variables?: unknown) => JSON.stringify({ query: text, variables });
-
-async function main(): Promise<void> {
-  const directory = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const databaseUrl = process.env.BENCH_DATABASE_URL ?? `file:${join(directory, 'bench.db')}`;
-  const tessera = await createTessera({
-    config: loadConfig({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'silent', TESSERA_BOOTSTRAP_TOKEN: BOOTSTRAP, TESSERA_SCOPES: 'read:all' }),
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say(`# ${signal}: stopping`);
+    void cleanUp().finally(() => process.exit(130));
   });
-  const url = await tessera.listen();
-  const baseline = await baselineServer();
-  try {
-    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-    const mintResponse = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...bearer(BOOTSTRAP) },
-      body: query('mutation { generateToken(input: { username: "bench", name: "bench", scopes: ["user:token", "read:all"] }) { ... on GenerateTokenPayload { secret } } }'),
-    });
-    const { data } = (await mintResponse.json()) as { data: { generateToken: { secret: string } } };
-    const userToken = data.generateToken.secret;
+}
 
-    // Warm up both servers (JIT, connection pools, prepared statements).
-    await measure(baseline.url, () => ({ body: query('{ ok }'), headers: {} }), 2000);
-    await measure(url, () => ({ body: query('{ viewer { username } }'), headers: bearer(userToken) }), 2000);
+const env = environment(options);
+const wants = (id: CaseId) => options.only.has(id);
+say(
+  `# Tessera bench ${options.quick ? '(quick) ' : ''}${env.date}  ${env.cores} cores (${env.cpu})  node ${env.node}  commit ${env.commit?.slice(0, 12) ?? '?'}${env.dirty ? ' + uncommitted changes' : ''}`,
+);
+say(
+  `# throughput: ${options.rounds} round(s), ${options.durationS} s per case and connection count (${options.connections.join(', ')}), ${options.warmupS} s warm-up at c=16; ` +
+    `bulk: ${options.historyDepth.toLocaleString('en')} history entries, ${options.invalidateTokens.toLocaleString('en')} tokens to invalidate, sweeps of ${options.sweepSizes.map((n) => n.toLocaleString('en')).join(' and ')}`,
+);
+for (const file of driftFromShared()) say(`# WARNING: ${file} differs from its original in ../shared/peers: the comparison with side-by-side.sh no longer holds`);
 
-    const baselineRequest: Request = () => ({ body: query('{ ok }'), headers: {} });
-    let counter = 0;
-    const cases: [string, Request][] = [
-      ['viewer, bootstrap secret (no database)', () => ({ body: query('{ viewer { username } }'), headers: bearer(BOOTSTRAP) })],
-      ['viewer, database token (lookup + lastUsedAt write)', () => ({ body: query('{ viewer { username } }'), headers: bearer(userToken) })],
-      [
-        'generateToken (insert + history, one transaction)',
-        () => ({
-          body: query('mutation($name: String!) { generateToken(input: { name: $name, scopes: ["read:all"] }) { __typename } }', { name: `t${(counter += 1)}` }),
-          headers: bearer(userToken),
+let postgres: PostgresServer | null = null;
+const engines: Engine[] = [];
+const throughput: ThroughputMeasurement[] = [];
+const bulk: BulkResult[] = [];
+const setups: EngineSetup[] = [];
+
+try {
+  for (const engine of options.engines) {
+    if (engine === 'sqlite') {
+      engines.push(engine);
+      continue;
+    }
+    const found = await findPostgres(options.postgresUrl);
+    postgres = found.server;
+    if (postgres) {
+      engines.push(engine);
+      say(`# PostgreSQL ${postgres.version} from ${postgres.source}: the bench creates its own databases there (bench_${process.pid}_*) and drops them at the end`);
+    } else {
+      say(`# PostgreSQL SKIPPED: none available (${found.reason}); set BENCH_DATABASE_URL to a server the bench may create databases on`);
+    }
+  }
+  databases = new Databases(workDir, postgres);
+  // Each engine's template database is migrated once, meanwhile.
+  for (const engine of engines) databases.template(engine).catch(() => {});
+
+  // ---- A: throughput ----
+  const throughputIds: CaseId[] = ['verify', 'introspect', 'create', 'history'];
+  const runPeer = options.peer && wants('peer');
+  if (throughputIds.some(wants) || wants('depth') || runPeer) {
+    const servers: Server[] = [];
+    const cases: ThroughputCase[] = [];
+    try {
+      const yoga = await startYogaBaseline(workDir);
+      servers.push(yoga);
+      cases.push(baselineCase(yoga));
+      // Both engines' servers start together (start-up is not measured).
+      await Promise.all(
+        engines.map(async (engine) => {
+          try {
+            const setup = await setupEngine(engine, options.only, databases!, workDir, say);
+            setups.push(setup);
+            servers.push(...setup.servers);
+          } catch (error) {
+            fail(`setting up ${engine}: ${message(error)}`);
+          }
         }),
-      ],
-      [
-        'tokenHistory, 100 entries with tokens and parents',
-        () => ({
-          body: query('{ tokenHistory(first: 100) { totalCount edges { node { token action tokenRecord { key parent { key } } } } } }'),
-          headers: bearer(userToken),
-        }),
-      ],
-    ];
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-    const baselineRates: number[] = [];
-    const results = cases.map(([name]) => ({ name, rates: [] as number[], ratios: [] as number[] }));
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const [index, [, request]] of cases.entries()) {
-        const baselineRate = await measure(baseline.url, baselineRequest);
-        const rate = await measure(url, request);
-        baselineRates.push(baselineRate);
-        results[index]!.rates.push(rate);
-        results[index]!.ratios.push(rate / baselineRate);
+      );
+      setups.sort((a, b) => engines.indexOf(a.engine) - engines.indexOf(b.engine));
+      for (const setup of setups) cases.push(...setup.cases);
+      if (runPeer) {
+        try {
+          await ensurePeerInstalled(say);
+          const peer = await startPeer(workDir);
+          servers.push(peer);
+          cases.push(...peerCases(peer));
+          say(`# peer: better-auth pid ${peer.pid} (bench/peer/server.ts, SQLITE_JOURNAL_MODE=WAL: ${peer.journalMode})`);
+        } catch (error) {
+          fail(`the better-auth peer: ${message(error)}`);
+        }
+      } else if (!options.quick) {
+        say('# peer: not measured (BENCH_PEER=0)');
+      }
+      if (cases.length > 1) throughput.push(...(await runThroughput(cases, options, say)));
+      for (const m of throughput) for (const problem of m.problems) failures.push(`${m.id} (${m.engine}) c=${m.connections} round ${m.round}: ${problem}`);
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+      for (const setup of setups) if (setup.hot) await databases.drop(setup.hot);
+    }
+  }
+
+  // ---- B: bulk and latency ----
+  for (const engine of engines) {
+    const history = setups.find((setup) => setup.engine === engine)?.history;
+    if (wants('depth') && history) {
+      try {
+        bulk.push(await runDepth(engine, history.database, history.adminSecret, options, workDir, say, fail));
+      } catch (error) {
+        fail(`depth (${engine}): ${message(error)}`);
       }
     }
-    const row = (name: string, rate: number, ratio: string) => `${name.padEnd(56)}${rate.toFixed(0).padStart(7)} req/s   ${ratio}`;
-    const rows = [
-      row('baseline (bare yoga, { ok })', median(baselineRates), '1.00'),
-      ...results.map(({ name, rates, ratios }) => row(name, median(rates), median(ratios).toFixed(2))),
-    ];
-    process.stdout.write(
-      `Tessera on ${tessera.config.engine}, ${REQUESTS} requests per case, ${CONCURRENCY} concurrent, median of ${ROUNDS} rounds\n` +
-        `${'case'.padEnd(56)}${'rate'.padStart(13)}   ratio to baseline\n${rows.join('\n')}\n`,
-    );
-  } finally {
-    baseline.close();
-    await tessera.close();
-    rmSync(directory, { recursive: true, force: true });
+    if (history) await databases.drop(history.database);
+    if (wants('invalidate')) {
+      try {
+        bulk.push(await runInvalidate(engine, databases, options, workDir, say, fail));
+      } catch (error) {
+        fail(`invalidate (${engine}): ${message(error)}`);
+      }
+    }
+    if (wants('sweep')) {
+      try {
+        bulk.push(...(await runSweeps(engine, databases, options, say, fail)));
+      } catch (error) {
+        fail(`sweep (${engine}): ${message(error)}`);
+      }
+    }
   }
+} catch (error) {
+  fail(message(error));
+} finally {
+  await cleanUp();
 }
 
-await main();
+// ---- report ----
+const rows = summarize(throughput);
+const bulkSummary = bulkRows(bulk);
+const durationS = (performance.now() - startedAt) / 1000;
+say('');
+if (rows.length > 0) {
+  say(`Throughput: median req/s over ${options.rounds} round(s) [min–max], p50/p99 latency (medians), ratios of medians at the same c (÷ yoga: the bare graphql-yoga baseline; ÷ peer: better-auth's api-key plugin)`);
+  say(throughputTable(rows));
+  say('');
+}
+if (bulkSummary.length > 0) {
+  say('Bulk and latency (against a server process; the sweep also through the CLI):');
+  say(bulkTable(bulkSummary));
+  say('');
+}
+const missed = [...rows.filter((row) => row.verdict === 'MISSED').map((row) => `${row.id} (${row.engine}) c=${row.connections}`), ...bulkSummary.filter((row) => row.verdict === 'MISSED').map((row) => `${row.case} (${row.engine}) ${row.measure.trim()}`)];
+if (missed.length > 0) say(`# targets missed: ${missed.join('; ')}`);
+const path = saveJson({ ...env, options: { ...options, only: [...options.only], postgresUrl: options.postgresUrl ? '(set)' : null }, postgres: postgres && { source: postgres.source, version: postgres.version }, durationS, throughput: { summary: rows, measurements: throughput }, bulk: { summary: bulkSummary, results: bulk }, failures, missed }, options.quick);
+say(`# ${failures.length === 0 ? 'every response passed its check' : `${failures.length} FAILURE(S):\n#   ${failures.join('\n#   ')}`}`);
+say(`# done in ${durationS.toFixed(0)} s; saved to ${path}`);
+process.exit(failures.length === 0 ? 0 : 1);
