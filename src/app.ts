@@ -58,7 +58,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   if (onStatement) db.$on('query', (event) => onStatement(event.query));
   const hotPath = openHotPath(config.engine, config.databaseUrl, onStatement);
   const usage = new UsageRecorder(hotPath, config.lastUsedIntervalSeconds * 1000, logger);
-  usage.start();
+  usage.start(config.lastUsedFlushSeconds * 1000);
   const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger), hotPath, usage });
   const authenticator = new Authenticator(db, hotPath, usage, generators, config.bootstrapToken, now);
   const yoga = createGraphQLServer({

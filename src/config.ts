@@ -46,6 +46,7 @@ const environmentSchema = z.object({
   TESSERA_TRUST_PROXY: proxyHops.default(0),
   TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   TESSERA_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
+  TESSERA_LAST_USED_FLUSH_SECONDS: z.coerce.number().int().min(1).default(1),
   TESSERA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   TESSERA_POLICY_RESOURCES: z
@@ -79,6 +80,8 @@ export interface Config {
   authFailuresPerMinute: number;
   /** How stale a token's recorded last use may get before a new use is written. */
   lastUsedIntervalSeconds: number;
+  /** How often the noted uses are written (and always at shutdown). */
+  lastUsedFlushSeconds: number;
   /** How often the server records expiries and prunes history, in seconds; 0: never (run `tessera maintenance`). */
   sweepIntervalSeconds: number;
   historyRetentionDays: number;
@@ -116,6 +119,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
     corsOrigins: env.TESSERA_CORS_ORIGINS,
     lastUsedIntervalSeconds: env.TESSERA_LAST_USED_INTERVAL_SECONDS,
+    lastUsedFlushSeconds: env.TESSERA_LAST_USED_FLUSH_SECONDS,
     sweepIntervalSeconds: env.TESSERA_SWEEP_INTERVAL_SECONDS,
     historyRetentionDays: env.TESSERA_HISTORY_RETENTION_DAYS,
     policyResources: env.TESSERA_POLICY_RESOURCES,

@@ -24,7 +24,8 @@ type Client = Database | DatabaseTransaction;
 
 const time = (engine: Engine, value: Date): string => (engine === 'sqlite' ? sqliteTime(value) : value.toISOString());
 const cast = (engine: Engine, type: string) => Prisma.raw(engine === 'postgresql' ? `::${type}` : '');
-const keyList = (keys: readonly string[]) => Prisma.join(keys.map((key) => Prisma.sql`${key}`));
+/** Each key a bound parameter. */
+const keyList = (keys: readonly string[]) => Prisma.join(keys);
 
 /** Keys of `roots` and of every valid token below them, in one recursive query. */
 export async function treeKeys(client: Client, roots: readonly string[]): Promise<string[]> {

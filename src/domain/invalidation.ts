@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DatabaseTransaction, Prisma, TokenRow } from '../db/client.ts';
-import { inTransaction } from '../db/transaction.ts';
+import { betweenChunks, inTransaction } from '../db/transaction.ts';
 import { canSee, isOperator } from './authorization.ts';
 import type { DomainDeps } from './deps.ts';
 import { InvalidInputError, TokenNotFoundError } from './errors.ts';
@@ -73,9 +73,13 @@ const ROOTS_PER_TRANSACTION = 1000;
  * way leaves the tokens done so far done (retrying finishes the rest).
  */
 async function invalidateMatching(deps: DomainDeps, where: Prisma.TokenWhereInput, reason: string, change: ChangeContext): Promise<InvalidateTokensResult> {
+  // The roots are read once, up front: paging them in key order instead would
+  // sort every remaining match per page (SQLite filters by the username index),
+  // which made 100,000 tokens take twice as long.
   const roots = (await deps.db.token.findMany({ where, select: { key: true } })).map((token) => token.key);
   const keys: string[] = [];
   for (const chunk of chunks(roots, ROOTS_PER_TRANSACTION)) {
+    await betweenChunks();
     keys.push(...(await inTransaction(deps.db, (tx) => revokeTrees(tx, deps.config.engine, chunk, reason, stampOf(change)))));
   }
   return { count: keys.length, keys };

@@ -1,4 +1,4 @@
-import { inTransaction } from '../db/transaction.ts';
+import { betweenChunks, inTransaction } from '../db/transaction.ts';
 import type { DomainDeps } from './deps.ts';
 import { pruneHistory, recordExpiries, type EntryStamp } from '../db/bulk.ts';
 import { stampOf } from './history.ts';
@@ -41,6 +41,7 @@ async function recordAllExpiries(deps: DomainDeps, stamp: EntryStamp): Promise<n
     const { due, claimed } = await inTransaction(deps.db, (tx) => recordExpiries(tx, deps.config.engine, CHUNK, stamp));
     total += claimed;
     if (due < CHUNK) return total;
+    await betweenChunks();
   }
 }
 
@@ -51,5 +52,6 @@ async function pruneAll(deps: DomainDeps, cutoff: Date): Promise<number> {
     const deleted = await pruneHistory(deps.db, deps.config.engine, cutoff, CHUNK);
     total += deleted;
     if (deleted < CHUNK) return total;
+    await betweenChunks();
   }
 }

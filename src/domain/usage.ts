@@ -43,7 +43,7 @@ export class UsageRecorder {
     return this.flushing;
   }
 
-  start(everyMs = 1000): void {
+  start(everyMs: number): void {
     this.timer ??= setInterval(() => void this.flush(), everyMs);
     this.timer.unref();
   }

@@ -177,8 +177,10 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
     TESSERA_AUTH_FAILURES_PER_MINUTE: '1000',
     // Tests run maintenance when they mean to (tessera.tokens.runMaintenance), not on a timer.
     TESSERA_SWEEP_INTERVAL_SECONDS: '0',
-    // Every use is noted; tests that read lastUsedAt flush the batch first (tessera.flushUsage).
+    // Every use is noted, and written when a test flushes (tessera.flushUsage), not by a timer
+    // in the middle of a request whose statements a test is counting.
     TESSERA_LAST_USED_INTERVAL_SECONDS: '0',
+    TESSERA_LAST_USED_FLUSH_SECONDS: '3600',
     ...options.env,
   });
   const clock = options.clock ?? new TestClock();

@@ -1,6 +1,6 @@
 import Database, { type Statement } from 'better-sqlite3';
 import type { TokenRow } from '../client.ts';
-import { sqlitePath } from '../client.ts';
+import { SQLITE_PRAGMAS, sqlitePath } from '../client.ts';
 import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
 import type { Credential, HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
 
@@ -36,19 +36,26 @@ function fromSqlite(kind: Column<string>['kind'], value: unknown): unknown {
 
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
-const BUSY_RETRY_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 3000, 3000];
+/** How long a hot-path write waits for the write lock in all, as Prisma's connection's busy timeout. */
+const BUSY_DEADLINE_MS = 10_000;
+/**
+ * Waits between attempts: short and steady rather than growing, because the
+ * lock holder is usually a chunk of bulk work that lets go within tens of
+ * milliseconds, and a writer backed off for a second would miss each gap.
+ */
+const busyWait = (attempt: number) => [1, 2, 5][attempt] ?? 10;
 
 async function retryWhileBusy<T>(write: () => T): Promise<T> {
-  for (const wait of [...BUSY_RETRY_MS, null]) {
+  const deadline = performance.now() + BUSY_DEADLINE_MS;
+  for (let attempt = 0; ; attempt += 1) {
     try {
       return write();
     } catch (error) {
       const busy = typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('SQLITE_BUSY');
-      if (!busy || wait === null) throw error;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (!busy || performance.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, busyWait(attempt)));
     }
   }
-  throw new Error('unreachable');
 }
 
 interface PendingInsert {
@@ -75,8 +82,7 @@ export class SqliteHotPath implements HotPath {
     private readonly onStatement?: StatementListener,
   ) {
     this.db = new Database(sqlitePath(databaseUrl), { timeout: 0 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    for (const pragma of SQLITE_PRAGMAS) this.db.pragma(pragma);
     const tokenColumns = TOKEN_COLUMNS.map((column) => column.column).join(', ');
     const activeBySecret = 'FROM tokens WHERE secret_hash = ? AND valid = 1 AND (expires_at IS NULL OR expires_at > ?)';
     this.findActive = this.db.prepare(`SELECT ${tokenColumns} ${activeBySecret}`);
