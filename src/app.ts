@@ -56,7 +56,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const now = options.now ?? systemClock;
   const { onStatement } = options;
   if (onStatement) db.$on('query', (event) => onStatement(event.query));
-  const hotPath = openHotPath(config.engine, config.databaseUrl, onStatement);
+  const hotPath = openHotPath(config.engine, config.databaseUrl, { onStatement, logger });
   const usage = new UsageRecorder(hotPath, config.lastUsedIntervalSeconds * 1000, logger);
   usage.start(config.lastUsedFlushSeconds * 1000);
   const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger), hotPath, usage });

@@ -12,8 +12,8 @@ import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS } from '../../src/db
 import { openHotPath, type HotPath } from '../../src/db/hot-path/index.ts';
 import { entryFor } from '../../src/domain/history.ts';
 import { hashToken } from '../../src/domain/secrets.ts';
-import { engines, startServer, type TestServer } from '../support/harness.ts';
-import { cast, mint } from '../support/operations.ts';
+import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
+import { cast, expectNoErrors, mint, VIEWER } from '../support/operations.ts';
 
 const key = () => randomBytes(16).toString('base64url');
 
@@ -142,5 +142,17 @@ describe.each(engines())('the hot path against the Prisma models on %s', (engine
       { key: a.key, lastUsedAt: at, lastUsedIp: '198.51.100.9' },
       { key: b.key, lastUsedAt: at, lastUsedIp: null },
     ]);
+  });
+
+  it.runIf(engine === 'postgresql')('keeps serving when PostgreSQL closes its idle connections', async () => {
+    const { secret } = await mint(server, BOOTSTRAP_TOKEN, { username: 'restart', name: 'restart', scopes: ['read:all'] });
+    expectNoErrors(await server.request(VIEWER, {}, { token: secret }));
+    // Every other connection to this database, the hot path's idle ones among them, as a restart would.
+    const terminated = await server.tessera.db.$queryRaw<{ terminated: boolean }[]>`
+      SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+    expect(terminated.length).toBeGreaterThan(0);
+    // Let the terminations arrive: unhandled, one would end the process (and fail this run).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(expectNoErrors(await server.request(VIEWER, {}, { token: secret })).viewer.username).toBe('restart');
   });
 });

@@ -1,4 +1,5 @@
 import type { Engine } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
 import type { TokenRow } from '../client.ts';
 import type { NewHistoryEntry } from './columns.ts';
 import { PostgresHotPath } from './postgres.ts';
@@ -46,8 +47,14 @@ export interface HotPath {
 /** Told each statement's SQL as it is sent (tests count statements with it). */
 export type StatementListener = (sql: string) => void;
 
-export function openHotPath(engine: Engine, databaseUrl: string, onStatement?: StatementListener): HotPath {
-  return engine === 'sqlite' ? new SqliteHotPath(databaseUrl, onStatement) : new PostgresHotPath(databaseUrl, onStatement);
+export interface HotPathOptions {
+  onStatement?: StatementListener;
+  /** Told of connection faults that no request is waiting on (PostgreSQL closing an idle connection). */
+  logger?: Logger;
+}
+
+export function openHotPath(engine: Engine, databaseUrl: string, options: HotPathOptions = {}): HotPath {
+  return engine === 'sqlite' ? new SqliteHotPath(databaseUrl, options.onStatement) : new PostgresHotPath(databaseUrl, options);
 }
 
 export type { NewHistoryEntry };

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { TokenRow } from '../client.ts';
 import { poolConfig } from '../migrations/postgres-adapter.ts';
 import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { Credential, HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+import type { Credential, HotPath, HotPathOptions, InsertOutcome, StatementListener, TokenUse } from './index.ts';
 
 /**
  * The hot path on PostgreSQL: a pool of its own, and named statements that
@@ -61,11 +61,15 @@ const RELEASE_NAME = `UPDATE "tokens" SET "active_name" = NULL
 export class PostgresHotPath implements HotPath {
   private readonly pool: pg.Pool;
 
-  constructor(
-    databaseUrl: string,
-    private readonly onStatement?: StatementListener,
-  ) {
+  private readonly onStatement?: StatementListener;
+
+  constructor(databaseUrl: string, { onStatement, logger }: HotPathOptions) {
+    this.onStatement = onStatement;
     this.pool = new pg.Pool({ ...poolConfig(databaseUrl), max: 10 });
+    // An idle connection that PostgreSQL closes (a restart, an administrator,
+    // a network fault) is reported to the pool, which drops it; without a
+    // listener node-postgres throws the error and takes the process down.
+    this.pool.on('error', (error) => logger?.warn({ err: error }, 'PostgreSQL closed an idle connection of the hot path'));
   }
 
   private query(config: pg.QueryConfig & { rowMode?: 'array'; types?: typeof types }) {
