@@ -65,14 +65,15 @@ export async function findPostgres(benchUrl: string | null): Promise<{ server: P
     source = 'scripts/postgres.sh (the project’s private cluster)';
   }
   // The maintenance database, so that nothing connects to the one the URL names (the tests' own, usually).
+  let lastError = '';
   for (const candidate of [withDatabase(url, 'postgres'), ...(benchUrl ? [benchUrl] : [])]) {
     try {
       return { server: { adminUrl: candidate, source, version: await serverVersion(candidate) }, reason: '' };
     } catch (error) {
-      if (candidate === url) return { server: null, reason: `cannot connect: ${error instanceof Error ? error.message : String(error)}` };
+      lastError = error instanceof Error ? error.message : String(error);
     }
   }
-  return { server: null, reason: `cannot connect to ${new URL(url).host}` };
+  return { server: null, reason: `cannot connect to ${new URL(url).host}: ${lastError}` };
 }
 
 export class Databases {

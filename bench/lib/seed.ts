@@ -1,6 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
+import { SQLITE_PRAGMAS } from '../../src/db/client.ts';
+import { sqliteTime } from '../../src/db/hot-path/sqlite.ts';
+import { hashToken, randomKey } from '../../src/domain/secrets.ts';
+import { encodeCursor } from '../../src/graphql/connection.ts';
 import type { BenchDatabase } from './databases.ts';
 
 /**
@@ -14,10 +18,6 @@ import type { BenchDatabase } from './databases.ts';
  */
 
 const DAY_MS = 86_400_000;
-/** Prisma's text form of a DateTime on SQLite (src/db/hot-path/sqlite.ts sqliteTime). */
-const sqliteTime = (time: Date | number): string => new Date(time).toISOString().replace('Z', '+00:00');
-const randomKey = (): string => randomBytes(16).toString('base64url');
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const TOKEN_COLUMNS =
   'key, secret_hash, generator_id, username, token_type, name, active_name, scopes, parent_key, note, policy, metadata, auto_generated, created_at, last_updated_at, expires_at, valid, invalid_reason';
@@ -39,8 +39,7 @@ export class SeedConnection {
   static async open(database: BenchDatabase): Promise<SeedConnection> {
     if (database.path) {
       const sqlite = new Sqlite(database.path, { timeout: 30_000 });
-      sqlite.pragma('journal_mode = WAL');
-      sqlite.pragma('synchronous = NORMAL');
+      for (const pragma of SQLITE_PRAGMAS) sqlite.pragma(pragma);
       return new SeedConnection(database, sqlite, null);
     }
     const client = new pg.Client({ connectionString: database.url });
@@ -71,7 +70,7 @@ export class SeedConnection {
 
   /** A time parameter as the engine stores it. */
   time(time: Date | number): string {
-    return this.sqlite ? sqliteTime(time) : new Date(time).toISOString();
+    return this.sqlite ? sqliteTime(new Date(time)) : new Date(time).toISOString();
   }
 
   /** Makes what was written visible to the planner (PostgreSQL: ANALYZE, as autovacuum would) and the WAL small (SQLite). */
@@ -112,7 +111,7 @@ export async function seedUserTokens(db: SeedConnection, seed: UserTokenSeed): P
     sqlite.transaction(() => {
       for (let n = 1; n <= seed.count; n += 1) {
         const name = `${seed.namePrefix}${n}`;
-        insert.run(randomKey(), sha256(randomKey()), seed.username, name, name, scopes, created, created, expires);
+        insert.run(randomKey(), hashToken(randomKey()), seed.username, name, name, scopes, created, created, expires);
       }
       sqlite.prepare(`INSERT INTO token_scopes (token_key, scope) SELECT tokens.key, json_each.value FROM tokens, json_each(tokens.scopes) WHERE tokens.username = ?`).run(seed.username);
       sqlite.prepare(`${CREATE_ENTRIES_FROM('')} WHERE username = ?`).run(seed.username);
@@ -166,8 +165,8 @@ export async function seedHistoryTokens(db: SeedConnection, seed: HistorySeed): 
         const owner = `${HISTORY_USERS_PREFIX}${g % seed.users}`;
         const created = seed.from.getTime() + g * step;
         const key = randomKey();
-        insert.run(key, sha256(randomKey()), owner, 'user', `tok-${g}`, `tok-${g}`, null, sqliteTime(created), sqliteTime(created));
-        if (g % 3 === 0) insert.run(randomKey(), sha256(randomKey()), owner, 'notebook', null, null, key, sqliteTime(created + 1000), sqliteTime(created + 1000));
+        insert.run(key, hashToken(randomKey()), owner, 'user', `tok-${g}`, `tok-${g}`, null, sqliteTime(new Date(created)), sqliteTime(new Date(created)));
+        if (g % 3 === 0) insert.run(randomKey(), hashToken(randomKey()), owner, 'notebook', null, null, key, sqliteTime(new Date(created + 1000)), sqliteTime(new Date(created + 1000)));
       }
       sqlite.prepare(`INSERT INTO token_scopes (token_key, scope) SELECT tokens.key, json_each.value FROM tokens, json_each(tokens.scopes) WHERE tokens.username LIKE ?`).run(`${HISTORY_USERS_PREFIX}%`);
       sqlite.prepare(`${CREATE_ENTRIES_FROM('')} WHERE username LIKE ?`).run(`${HISTORY_USERS_PREFIX}%`);
@@ -230,8 +229,8 @@ export async function seedDeepHistory(db: SeedConnection, entries: number, filte
         const list = g % 2 === 0 ? mine : others;
         const token = list[Math.floor(g / 2) % list.length]!;
         const user = token.token_type === 'user';
-        const oldExpires = user ? null : sqliteTime(Date.parse(token.created_at) + 30 * DAY_MS);
-        insert.run(token.key, token.username, token.token_type, token.name, token.parent_key, token.scopes, token.username, user ? `${token.name}-old` : null, oldExpires, sqliteTime(from.getTime() + g * step));
+        const oldExpires = user ? null : sqliteTime(new Date(Date.parse(token.created_at) + 30 * DAY_MS));
+        insert.run(token.key, token.username, token.token_type, token.name, token.parent_key, token.scopes, token.username, user ? `${token.name}-old` : null, oldExpires, sqliteTime(new Date(from.getTime() + g * step)));
       }
     })();
   } else {
@@ -270,8 +269,8 @@ export async function historyPosition(db: SeedConnection, offset: number, userna
   return { id: Number(row.id), time: typeof row.t === 'string' && db.engine === 'sqlite' ? Date.parse(row.t) : Number(row.t) };
 }
 
-/** A relay cursor of tokenHistory (src/graphql/connection.ts): base64url of JSON [epoch ms, id]. */
-export const historyCursor = (position: { time: number; id: number }): string => Buffer.from(JSON.stringify([position.time, position.id])).toString('base64url');
+/** The tokenHistory cursor of a position, as the server makes it. */
+export const historyCursor = (position: { time: number; id: number }): string => encodeCursor({ time: new Date(position.time), id: position.id });
 
 /** Puts the sweep case's tokens back as seeded: expired, with no EXPIRE entry and their names held. */
 export async function resetExpiries(db: SeedConnection, username: string): Promise<void> {
