@@ -1,4 +1,4 @@
-import type { MaintenanceReport } from './domain/tokens.ts';
+import type { MaintenanceReport } from './domain/token-service.ts';
 import type { Logger } from './logger.ts';
 
 /**

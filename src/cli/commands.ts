@@ -3,7 +3,7 @@ import { createTessera, type Tessera } from '../app.ts';
 import type { Config } from '../config.ts';
 import { createAdapterFactory } from '../db/client.ts';
 import { migrateIfPending } from '../db/pending-migrations.ts';
-import { operatorActor } from '../domain/authorization.ts';
+import { operatorActor } from '../domain/rules/authorization.ts';
 import { CLI_ACTOR, TOKEN_TYPES, type TokenType } from '../domain/model.ts';
 import { UsageError } from './errors.ts';
 

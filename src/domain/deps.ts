@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import type { HotPath } from '../db/hot-path/index.ts';
-import type { Authorizer } from './authorization.ts';
+import type { Authorizer } from './rules/authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
 import type { Clock } from './model.ts';
 import type { UsageRecorder } from './usage.ts';

@@ -1,20 +1,12 @@
 import type { DatabaseTransaction, TokenRow } from '../db/client.ts';
 import { treeKeys } from '../db/bulk.ts';
-import { appendEntries, entryFor, type ChangeContext } from './history.ts';
+import { chunks } from '../db/chunks.ts';
+import { appendEntries, entryFor, type ChangeContext } from './history/entries.ts';
 
 /**
  * The token tree: NOTEBOOK and INTERNAL tokens hang below the token they were
  * derived from. Revocation and shortened expiries flow down it.
  */
-
-/** SQLite allows 32,766 bound parameters and PostgreSQL 65,535; key lists are sent in slices well below both. */
-const IN_LIST_CHUNK = 500;
-
-export function chunks<T>(items: readonly T[], size = IN_LIST_CHUNK): T[][] {
-  const slices: T[][] = [];
-  for (let start = 0; start < items.length; start += size) slices.push(items.slice(start, start + size));
-  return slices;
-}
 
 /**
  * A child never outlives its parent: every valid descendant of `root` whose

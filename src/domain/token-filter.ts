@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Prisma } from '../db/client.ts';
-import { instant, list, longText, optional, shortText, tokenKey } from './input.ts';
+import { instant, list, longText, optional, shortText, tokenKey } from './rules/input.ts';
 import { TOKEN_TYPES, type TokenType } from './model.ts';
 
 /** djblets' `extra_query`, as data: every given criterion must hold. */

@@ -1,6 +1,6 @@
 import type { FieldComplexityValue } from '@pothos/plugin-complexity';
 import { BadQueryInputError } from '../domain/errors.ts';
-import { LIMITS } from '../domain/input.ts';
+import { LIMITS } from '../domain/rules/input.ts';
 import { DEFAULT_PAGE_SIZE } from '../domain/pagination.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { TokenRow } from '../db/client.ts';
 import type { Actor } from '../domain/model.ts';
-import type { TokenService } from '../domain/tokens.ts';
+import type { TokenService } from '../domain/token-service.ts';
 import type { Pricing } from './complexity.ts';
 
 export interface Loaders {

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { TokenService } from '../domain/tokens.ts';
+import type { TokenService } from '../domain/token-service.ts';
 import type { Loaders } from './context.ts';
 
 /** New for each request, so that a cache never outlives the request that filled it. */

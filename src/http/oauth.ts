@@ -1,6 +1,6 @@
 import type { Plugin } from 'graphql-yoga';
 import { InvalidInputError, PermissionDeniedError } from '../domain/errors.ts';
-import type { Introspection, TokenService } from '../domain/tokens.ts';
+import type { Introspection, TokenService } from '../domain/token-service.ts';
 import type { ServerContext, SuccessfulAuthentication } from './authentication-plugin.ts';
 
 /**

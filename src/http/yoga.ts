@@ -3,7 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../domain/authentication.ts';
-import type { TokenService } from '../domain/tokens.ts';
+import type { TokenService } from '../domain/token-service.ts';
 import type { Pricing } from '../graphql/complexity.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';

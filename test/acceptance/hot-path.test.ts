@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma, type TokenRow } from '../../src/db/client.ts';
 import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS } from '../../src/db/hot-path/columns.ts';
 import { openHotPath, type HotPath } from '../../src/db/hot-path/index.ts';
-import { entryFor } from '../../src/domain/history.ts';
+import { entryFor } from '../../src/domain/history/entries.ts';
 import { hashToken } from '../../src/domain/secrets.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
 import { cast, expectNoErrors, mint, VIEWER } from '../support/operations.ts';

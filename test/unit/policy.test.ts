@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPolicyError } from '../../src/domain/errors.ts';
 import type { JsonObject, JsonValue } from '../../src/domain/model.ts';
-import { isAllowed, validatePolicy } from '../../src/domain/policy.ts';
+import { isAllowed, validatePolicy } from '../../src/domain/rules/policy.ts';
 
 /*
  * A port of djblets/webapi/tests/test_api_policy.py. djblets' APIPolicyTests call

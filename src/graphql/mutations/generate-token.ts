@@ -1,4 +1,4 @@
-import type { GeneratedTokenResult } from '../../domain/tokens.ts';
+import type { GeneratedTokenResult } from '../../domain/token-service.ts';
 import {
   DuplicateTokenNameError,
   InvalidParentTokenError,

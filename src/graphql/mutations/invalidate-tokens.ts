@@ -1,4 +1,4 @@
-import type { InvalidateTokensResult } from '../../domain/tokens.ts';
+import type { InvalidateTokensResult } from '../../domain/token-service.ts';
 import { builder } from '../builder.ts';
 import { InvalidInputError, PermissionDeniedError } from '../../domain/errors.ts';
 import { TokenFilterInput } from '../types/token-filter.ts';

@@ -1,5 +1,5 @@
 import { InvalidInputError, PermissionDeniedError, TokenGenerationError, TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from '../../domain/errors.ts';
-import type { RotatedTokenResult } from '../../domain/tokens.ts';
+import type { RotatedTokenResult } from '../../domain/token-service.ts';
 import { builder } from '../builder.ts';
 import { TokenRef } from '../types/token.ts';
 

@@ -1,6 +1,6 @@
-import { reducedEntry } from '../../domain/history.ts';
+import { reducedEntry } from '../../domain/history/reduced.ts';
 import type { HistoryRow } from '../../db/client.ts';
-import { scopesOf } from '../../domain/scopes.ts';
+import { scopesOf } from '../../domain/rules/scopes.ts';
 import { builder } from '../builder.ts';
 import { PRICE } from '../complexity.ts';
 import { connectionFrom, pageRequest } from '../connection.ts';

@@ -1,4 +1,4 @@
-import type { Introspection } from '../../domain/tokens.ts';
+import type { Introspection } from '../../domain/token-service.ts';
 import { builder } from '../builder.ts';
 import { PRICE } from '../complexity.ts';
 

@@ -2,7 +2,7 @@ import type { TokenRow } from '../../db/client.ts';
 import { asJsonObject } from '../../domain/model.ts';
 import { BadQueryInputError } from '../../domain/errors.ts';
 import { MAX_PAGE_SIZE } from '../../domain/pagination.ts';
-import { scopesOf } from '../../domain/scopes.ts';
+import { scopesOf } from '../../domain/rules/scopes.ts';
 import { builder } from '../builder.ts';
 import { PRICE } from '../complexity.ts';
 import { TokenTypeEnum } from './enums.ts';

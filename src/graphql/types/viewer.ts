@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/model.ts';
-import { isAdmin } from '../../domain/authorization.ts';
+import { isAdmin } from '../../domain/rules/authorization.ts';
 import { builder } from '../builder.ts';
 
 const ViewerRef = builder.objectRef<Actor>('Viewer').implement({

@@ -1,8 +1,8 @@
-import { betweenChunks, inTransaction } from '../db/transaction.ts';
-import type { DomainDeps } from './deps.ts';
-import { pruneHistory, recordExpiries, type EntryStamp } from '../db/bulk.ts';
-import { stampOf } from './history.ts';
-import { INTERNAL_ACTOR } from './model.ts';
+import { betweenChunks, inTransaction } from '../../db/transaction.ts';
+import type { DomainDeps } from '../deps.ts';
+import { pruneHistory, recordExpiries, type EntryStamp } from '../../db/bulk.ts';
+import { stampOf } from '../history/entries.ts';
+import { INTERNAL_ACTOR } from '../model.ts';
 
 /**
  * The periodic work: an EXPIRE entry for each token that has expired, and

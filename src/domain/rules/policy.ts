@@ -1,5 +1,5 @@
-import { InvalidPolicyError, quote } from './errors.ts';
-import { isJsonObject, type JsonObject, type JsonValue } from './model.ts';
+import { InvalidPolicyError, quote } from '../errors.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../model.ts';
 
 /**
  * djblets' API-token access policies:

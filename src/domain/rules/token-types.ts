@@ -1,5 +1,5 @@
-import { InvalidInputError } from './errors.ts';
-import { TOKEN_TYPES, type TokenType } from './model.ts';
+import { InvalidInputError } from '../errors.ts';
+import { TOKEN_TYPES, type TokenType } from '../model.ts';
 
 /**
  * What each token type requires, as data: Gafaelfawr's token classes with

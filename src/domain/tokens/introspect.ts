@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { INTROSPECT_SCOPE } from '../config.ts';
-import type { DomainDeps } from './deps.ts';
-import { optional, parseInput, shortText } from './input.ts';
-import { asJsonObject, type Actor, type JsonObject, type TokenType } from './model.ts';
-import { isAllowed } from './policy.ts';
-import { scopesOf } from './scopes.ts';
-import { verifyToken } from './verification.ts';
+import { INTROSPECT_SCOPE } from '../../config.ts';
+import type { DomainDeps } from '../deps.ts';
+import { optional, parseInput, shortText } from '../rules/input.ts';
+import { asJsonObject, type Actor, type JsonObject, type TokenType } from '../model.ts';
+import { isAllowed } from '../rules/policy.ts';
+import { scopesOf } from '../rules/scopes.ts';
+import { verifyToken } from '../verification.ts';
 
 /** RFC 7662's answer, in Tessera's words; the API layers spell it out (snake_case at the endpoint, camelCase in GraphQL). */
 export type Introspection =

@@ -1,19 +1,20 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import type { DatabaseTransaction, Prisma, TokenRow } from '../db/client.ts';
-import { lockToken } from '../db/locks.ts';
-import { inTransaction } from '../db/transaction.ts';
-import { canSee, isAdmin } from './authorization.ts';
-import type { DomainDeps } from './deps.ts';
-import { shortenDescendants } from './descendants.ts';
-import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqueViolation, TokenNotActiveError, TokenNotFoundError } from './errors.ts';
-import { appendEntries, changeBy, entryFor, type OldValues } from './history.ts';
-import { instant, jsonDocument, longText, optional, parseInput, scopeList, tokenKey, tokenName } from './input.ts';
-import type { Actor, JsonObject } from './model.ts';
-import { claimName, isNameTaken } from './names.ts';
-import { validatePolicy } from './policy.ts';
-import { assertKnownScopes, assertSubset, normalizeScopes, scopesOf } from './scopes.ts';
-import { isActive } from './token-state.ts';
+import type { DatabaseTransaction, Prisma, TokenRow } from '../../db/client.ts';
+import { lockToken } from '../../db/locks.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import { lockedVisibleToken } from '../locked-token.ts';
+import { canSee, isAdmin } from '../rules/authorization.ts';
+import type { DomainDeps } from '../deps.ts';
+import { shortenDescendants } from '../descendants.ts';
+import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqueViolation, TokenNotActiveError, TokenNotFoundError } from '../errors.ts';
+import { appendEntries, changeBy, entryFor, type OldValues } from '../history/entries.ts';
+import { instant, jsonDocument, longText, optional, parseInput, scopeList, tokenKey, tokenName } from '../rules/input.ts';
+import type { Actor, JsonObject } from '../model.ts';
+import { claimName, isNameTaken } from '../rules/names.ts';
+import { validatePolicy } from '../rules/policy.ts';
+import { assertKnownScopes, assertSubset, normalizeScopes, scopesOf } from '../rules/scopes.ts';
+import { isActive } from '../rules/token-state.ts';
 
 export interface EditTokenInput {
   key: string;
@@ -37,14 +38,6 @@ const editTokenInput = z.object({
 });
 
 type ParsedEdit = z.output<typeof editTokenInput>;
-
-/** A token the actor may act on, locked for the transaction; someone else's answers as a missing one. */
-export async function lockedVisibleToken(deps: DomainDeps, tx: DatabaseTransaction, actor: Actor, key: string): Promise<TokenRow> {
-  await lockToken(tx, deps.config.engine, key);
-  const token = await tx.token.findUnique({ where: { key } });
-  if (!token || !canSee(actor, token.username)) throw new TokenNotFoundError(key);
-  return token;
-}
 
 /**
  * Edits a USER token's name, scopes, expiry, note or policy, with one EDIT

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { HistoryRow, Prisma, TokenRow } from '../db/client.ts';
-import { canSee } from './authorization.ts';
-import type { DomainDeps } from './deps.ts';
-import type { Actor } from './model.ts';
-import { planPage, type Page, type PageRequest } from './pagination.ts';
-import { optional, parseInput, shortText, tokenKey } from './input.ts';
-import { tokenFilter, tokenFilterWhere, type TokenFilter } from './token-filter.ts';
+import type { HistoryRow, Prisma, TokenRow } from '../../db/client.ts';
+import { canSee } from '../rules/authorization.ts';
+import type { DomainDeps } from '../deps.ts';
+import type { Actor } from '../model.ts';
+import { planPage, type Page, type PageRequest } from '../pagination.ts';
+import { optional, parseInput, shortText, tokenKey } from '../rules/input.ts';
+import { tokenFilter, tokenFilterWhere, type TokenFilter } from '../token-filter.ts';
 
 export interface ListTokensInput {
   username?: string | null;

@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import type { DatabaseTransaction, TokenRow } from '../db/client.ts';
-import { inTransaction } from '../db/transaction.ts';
-import type { DomainDeps } from './deps.ts';
-import { shortenDescendants } from './descendants.ts';
-import { lockedVisibleToken } from './editing.ts';
-import { canSee } from './authorization.ts';
-import { TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from './errors.ts';
-import { DEFAULT_MAX_ATTEMPTS, insertInTransaction, insertWithRetries, type GeneratedTokenResult, type TokenFields, type TokenInsert } from './generation.ts';
-import { appendEntries, changeBy, entryFor, type ChangeContext } from './history.ts';
-import { optional, parseInput, tokenKey } from './input.ts';
-import { revokeOne } from './invalidation.ts';
-import { asJsonObject, type Actor } from './model.ts';
-import { scopesOf } from './scopes.ts';
-import { isActive } from './token-state.ts';
+import type { DatabaseTransaction, TokenRow } from '../../db/client.ts';
+import { inTransaction } from '../../db/transaction.ts';
+import type { DomainDeps } from '../deps.ts';
+import { shortenDescendants } from '../descendants.ts';
+import { lockedVisibleToken } from '../locked-token.ts';
+import { canSee } from '../rules/authorization.ts';
+import { TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from '../errors.ts';
+import { DEFAULT_MAX_ATTEMPTS, insertInTransaction, insertWithRetries, type GeneratedTokenResult, type TokenFields, type TokenInsert } from '../insertion.ts';
+import { appendEntries, changeBy, entryFor, type ChangeContext } from '../history/entries.ts';
+import { optional, parseInput, tokenKey } from '../rules/input.ts';
+import { revokeOne } from '../revocation.ts';
+import { asJsonObject, type Actor } from '../model.ts';
+import { scopesOf } from '../rules/scopes.ts';
+import { isActive } from '../rules/token-state.ts';
 
 export interface RotateTokenInput {
   key: string;

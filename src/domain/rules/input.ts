@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InvalidInputError } from './errors.ts';
-import { USERNAME_PATTERN, isJsonObject, type JsonObject } from './model.ts';
+import { InvalidInputError } from '../errors.ts';
+import { USERNAME_PATTERN, isJsonObject, type JsonObject } from '../model.ts';
 
 /**
  * The bounds of every input, in one place (the README lists them). Lengths

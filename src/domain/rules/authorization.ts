@@ -1,7 +1,7 @@
-import { ADMIN_SCOPE, USER_SCOPE } from '../config.ts';
-import type { Logger } from '../logger.ts';
-import { PermissionDeniedError } from './errors.ts';
-import { BOOTSTRAP_ACTOR, CLI_ACTOR, type Actor } from './model.ts';
+import { ADMIN_SCOPE, USER_SCOPE } from '../../config.ts';
+import type { Logger } from '../../logger.ts';
+import { PermissionDeniedError } from '../errors.ts';
+import { BOOTSTRAP_ACTOR, CLI_ACTOR, type Actor } from '../model.ts';
 
 /**
  * Who may act on whose tokens, in one place. Each domain operation calls

@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import type { DatabaseTransaction, Prisma, TokenRow } from '../db/client.ts';
-import { betweenChunks, inTransaction } from '../db/transaction.ts';
-import { canSee, isOperator } from './authorization.ts';
-import type { DomainDeps } from './deps.ts';
-import { InvalidInputError, TokenNotFoundError } from './errors.ts';
-import { revokeTrees } from '../db/bulk.ts';
-import { chunks } from './descendants.ts';
-import { changeBy, stampOf, type ChangeContext } from './history.ts';
-import type { Actor } from './model.ts';
-import { hashToken } from './secrets.ts';
-import { isWellFormed } from './verification.ts';
-import { list, longText, optional, parseInput, tokenKey, username } from './input.ts';
-import { tokenFilter, tokenFilterWhere, type TokenFilter } from './token-filter.ts';
+import type { DatabaseTransaction, Prisma, TokenRow } from '../../db/client.ts';
+import { betweenChunks, inTransaction } from '../../db/transaction.ts';
+import { canSee, isOperator } from '../rules/authorization.ts';
+import type { DomainDeps } from '../deps.ts';
+import { InvalidInputError, TokenNotFoundError } from '../errors.ts';
+import { revokeTrees } from '../../db/bulk.ts';
+import { chunks } from '../../db/chunks.ts';
+import { changeBy, stampOf, type ChangeContext } from '../history/entries.ts';
+import type { Actor } from '../model.ts';
+import { hashToken } from '../secrets.ts';
+import { isWellFormed } from '../verification.ts';
+import { list, longText, optional, parseInput, tokenKey, username } from '../rules/input.ts';
+import { tokenFilter, tokenFilterWhere, type TokenFilter } from '../token-filter.ts';
 
 export interface InvalidateTokensInput {
   /** Whose tokens; omitted means the caller's own. */
@@ -52,16 +52,6 @@ export async function invalidateTokens(deps: DomainDeps, actor: Actor, rawInput:
   return invalidateMatching(deps, where, input.reason ?? '', changeBy(actor, deps.now()));
 }
 
-/** Revokes one token and its descendants. */
-export async function revokeToken(deps: DomainDeps, actor: Actor, rawKey: string, rawReason = ''): Promise<InvalidateTokensResult> {
-  const { key, reason } = parseInput(z.object({ key: tokenKey, reason: longText }), { key: rawKey, reason: rawReason });
-  deps.authorizer.authorize(actor, 'revoke tokens');
-  const token = await deps.db.token.findUnique({ where: { key }, select: { username: true } });
-  // Someone else's token answers as a missing one: no existence leak.
-  if (!token || !canSee(actor, token.username)) throw new TokenNotFoundError(key);
-  return inTransaction(deps.db, (tx) => revokeOne(deps, tx, key, reason, changeBy(actor, deps.now())));
-}
-
 /** Roots revoked per transaction: on SQLite each holds the write lock for well under 250 ms. */
 const ROOTS_PER_TRANSACTION = 1000;
 
@@ -85,25 +75,3 @@ async function invalidateMatching(deps: DomainDeps, where: Prisma.TokenWhereInpu
   return { count: keys.length, keys };
 }
 
-/** Revokes one token and its valid descendants inside the caller's transaction. */
-export async function revokeOne(deps: DomainDeps, tx: DatabaseTransaction, key: string, reason: string, change: ChangeContext): Promise<InvalidateTokensResult> {
-  const keys = await revokeTrees(tx, deps.config.engine, [key], reason, stampOf(change));
-  return { count: keys.length, keys };
-}
-
-/**
- * RFC 7009 revocation by value: revokes the presented token and its
- * descendants when the actor may (its owner with user:token, or an admin).
- * The caller learns nothing either way, so nothing here fails for the
- * token's sake: an unknown, already revoked or someone else's token is left
- * as it is.
- */
-export async function revokeByValue(deps: DomainDeps, actor: Actor, presented: string): Promise<void> {
-  if (!isWellFormed(deps.generators, presented)) return;
-  const secretHash = hashToken(presented);
-  await inTransaction(deps.db, async (tx) => {
-    const token = await tx.token.findUnique({ where: { secretHash }, select: { key: true, username: true, valid: true } });
-    if (!token?.valid || !canSee(actor, token.username)) return;
-    await revokeOne(deps, tx, token.key, '', changeBy(actor, deps.now()));
-  });
-}

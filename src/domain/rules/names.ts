@@ -1,5 +1,5 @@
-import type { Database, DatabaseTransaction } from '../db/client.ts';
-import { DuplicateTokenNameError } from './errors.ts';
+import type { Database, DatabaseTransaction } from '../../db/client.ts';
+import { DuplicateTokenNameError } from '../errors.ts';
 import { isActive } from './token-state.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { TokenRow } from '../db/client.ts';
-import { ScopesTooBroadError, UnknownScopeError } from './errors.ts';
+import type { TokenRow } from '../../db/client.ts';
+import { ScopesTooBroadError, UnknownScopeError } from '../errors.ts';
 
 /** Scopes are kept sorted and distinct, as Gafaelfawr keeps them, so equal sets compare equal. */
 export function normalizeScopes(scopes: readonly string[]): string[] {

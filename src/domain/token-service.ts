@@ -1,16 +1,18 @@
 import type { HistoryRow, TokenRow } from '../db/client.ts';
 import type { DomainDeps } from './deps.ts';
-import { editToken, type EditTokenInput } from './editing.ts';
-import { generateToken, type GenerateTokenInput, type GeneratedTokenResult } from './generation.ts';
-import { queryHistory, type HistoryFilter } from './history.ts';
-import { introspectToken, type AccessQuestion, type Introspection } from './introspection.ts';
-import { invalidateTokens, revokeByValue, revokeToken, type InvalidateTokensInput, type InvalidateTokensResult } from './invalidation.ts';
-import { runMaintenance, type MaintenanceReport } from './maintenance.ts';
-import { rotateToken, type RotatedTokenResult, type RotateTokenInput } from './rotation.ts';
+import { editToken, type EditTokenInput } from './tokens/edit.ts';
+import type { GeneratedTokenResult } from './insertion.ts';
+import { generateToken, type GenerateTokenInput } from './tokens/generate.ts';
+import { queryHistory, type HistoryFilter } from './history/query.ts';
+import { introspectToken, type AccessQuestion, type Introspection } from './tokens/introspect.ts';
+import { invalidateTokens, type InvalidateTokensInput, type InvalidateTokensResult } from './tokens/invalidate.ts';
+import { revokeByValue, revokeToken } from './tokens/revoke.ts';
+import { runMaintenance, type MaintenanceReport } from './tokens/maintenance.ts';
+import { rotateToken, type RotatedTokenResult, type RotateTokenInput } from './tokens/rotate.ts';
 import type { Actor } from './model.ts';
 import type { Page, PageRequest } from './pagination.ts';
-import { childrenByParentKeys, getHistoryEntry, getToken, listTokens, successorsByKeys, tokensByKeys, type ListTokensInput } from './token-reads.ts';
-import { isExpired } from './token-state.ts';
+import { childrenByParentKeys, getHistoryEntry, getToken, listTokens, successorsByKeys, tokensByKeys, type ListTokensInput } from './tokens/reads.ts';
+import { isExpired } from './rules/token-state.ts';
 
 export type {
   AccessQuestion,

@@ -1,4 +1,4 @@
-import type { Prisma, TokenRow } from '../db/client.ts';
+import type { Prisma, TokenRow } from '../../db/client.ts';
 
 /**
  * Whether a token is usable, defined once: valid (not revoked or
