@@ -1,5 +1,6 @@
 import { BadQueryInputError } from '../domain/errors.ts';
 import type { Page, PageRequest, Position } from '../domain/pagination.ts';
+import { isWellFormedText } from '../domain/rules/input.ts';
 
 /**
  * Relay cursors: base64url of a row's position ([epoch ms, id]). Opaque to
@@ -21,7 +22,7 @@ function decodeCursor<Id extends string | number>(cursor: string, idType: 'strin
       const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
       if (Array.isArray(decoded) && decoded.length === 2) {
         const [time, id] = decoded as [unknown, unknown];
-        const validId = idType === 'number' ? Number.isSafeInteger(id) : typeof id === 'string' && id.length <= 64;
+        const validId = idType === 'number' ? Number.isSafeInteger(id) : typeof id === 'string' && id.length <= 64 && isWellFormedText(id);
         if (Number.isSafeInteger(time) && Math.abs(time as number) <= MAX_TIME && validId) return { time: new Date(time as number), id: id as Id };
       }
     } catch {
