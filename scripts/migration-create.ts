@@ -90,8 +90,9 @@ async function main(): Promise<void> {
     options: { engine: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) usage();
-  if (positionals.length !== 1) usage('expected exactly one migration name');
-  const name = slug(positionals[0]!);
+  const [given] = positionals;
+  if (positionals.length !== 1 || given === undefined) usage('expected exactly one migration name');
+  const name = slug(given);
   if (!name) usage(`"${positionals[0]}" is not a usable migration name`);
   const selected = values.engine === undefined ? engines : engines.filter((engine) => engine === values.engine);
   if (selected.length === 0) usage(`unknown engine "${values.engine}"`);

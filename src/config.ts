@@ -9,7 +9,7 @@ export const INTROSPECT_SCOPE = 'token:introspect';
 export const MAX_TOKEN_LENGTH = 512;
 
 /** The generators every Tessera has; TESSERA_DEFAULT_GENERATOR must name one. */
-export const BUILT_IN_GENERATORS = ['vendor_checksum', 'gafaelfawr', 'legacy_sha1'] as const;
+const BUILT_IN_GENERATORS = ['vendor_checksum', 'gafaelfawr', 'legacy_sha1'] as const;
 
 const scopeName = /^[a-z][a-z0-9_.-]*(?::[a-z0-9_.*-]+)*$/;
 

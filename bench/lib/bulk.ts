@@ -20,7 +20,7 @@ export interface Latency {
   max: number;
 }
 
-export const latencyOf = (values: readonly number[]): Latency => ({ n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: max(values) });
+const latencyOf = (values: readonly number[]): Latency => ({ n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: max(values) });
 
 export interface DepthResult {
   case: 'depth';

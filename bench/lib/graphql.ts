@@ -22,7 +22,7 @@ export const body = (query: string, variables?: Record<string, unknown>): string
 
 export const bearer = (token: string): Record<string, string> => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
 
-export class GraphQLFailure extends Error {}
+class GraphQLFailure extends Error {}
 
 /** Posts one operation; its `data`, or a GraphQLFailure with what came back. */
 export async function graphql<Data>(url: string, query: string, variables: Record<string, unknown> | undefined, token: string | null): Promise<Data> {

@@ -147,7 +147,7 @@ async function runJob(job: Extract<ParentMessage, { type: 'run' }>): Promise<voi
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'run') void runJob(message);
-  else stoppers.get(message.id)?.forEach((stop) => stop());
+  else for (const stop of stoppers.get(message.id) ?? []) stop();
 });
 // The benchmark went away: so does its load generator.
 process.on('disconnect', () => process.exit(0));

@@ -12,7 +12,7 @@
  *   BENCH_ONLY                case ids to run, e.g. "verify,create,invalidate" (default all)
  */
 
-export const CASE_IDS = ['verify', 'introspect', 'create', 'history', 'peer', 'depth', 'invalidate', 'sweep'] as const;
+const CASE_IDS = ['verify', 'introspect', 'create', 'history', 'peer', 'depth', 'invalidate', 'sweep'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 export type Engine = 'sqlite' | 'postgresql';
 

@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 
 /** The project's root (where package.json and bin/tessera.js are), and the bench folder's parts. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 export const PEER_DIR = fileURLToPath(new URL('../peer/', import.meta.url));
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 export const TESSERA_BIN = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));

@@ -174,7 +174,7 @@ export function peerCases(peer: PeerServer): ThroughputCase[] {
   ];
 }
 
-export const caseLabel = (c: { id: ThroughputCaseId; engine: Engine | 'none' }): string => (c.engine === 'none' ? c.id : `${c.id} (${c.engine})`);
+const caseLabel = (c: { id: ThroughputCaseId; engine: Engine | 'none' }): string => (c.engine === 'none' ? c.id : `${c.id} (${c.engine})`);
 
 /** Every round: each case warmed up, then measured at each connection count; the order reversed every other round. */
 export async function runThroughput(cases: ThroughputCase[], options: Options, say: (line: string) => void): Promise<ThroughputMeasurement[]> {

@@ -37,13 +37,13 @@ type StringOptions = Record<string, { type: 'string'; default?: string }>;
  */
 function parse<Options extends StringOptions>(args: string[], options: Options) {
   const joined: string[] = [];
-  for (let index = 0; index < args.length; index += 1) {
-    const arg = args[index]!;
+  const rest = [...args];
+  for (let arg = rest.shift(); arg !== undefined; arg = rest.shift()) {
     const name = arg.startsWith('--') ? arg.slice(2) : null;
-    const value = args[index + 1];
+    const value = rest[0];
     if (name !== null && Object.hasOwn(options, name) && value !== undefined) {
       joined.push(`${arg}=${value}`);
-      index += 1;
+      rest.shift();
     } else {
       joined.push(arg);
     }
@@ -79,19 +79,23 @@ export async function createToken(config: Config, args: string[]): Promise<void>
 
 export async function revokeToken(config: Config, args: string[]): Promise<void> {
   const values = parse(args, { key: { type: 'string' }, reason: { type: 'string', default: '' } });
-  if (!values.key) throw new UsageError('token revoke needs --key');
+  const { key } = values;
+  if (!key) throw new UsageError('token revoke needs --key');
   await withTessera(config, async (tessera) => {
-    const { keys } = await tessera.tokens.revokeToken(cli, values.key!, values.reason);
-    process.stdout.write(keys.length > 0 ? `Revoked ${keys.join(', ')}\n` : `Token ${values.key} was already revoked.\n`);
+    const { count, keys } = await tessera.tokens.revokeToken(cli, key, values.reason);
+    // The result names only the first keys of a large tree; say how many more there were.
+    const more = count > keys.length ? ` and ${count - keys.length} more` : '';
+    process.stdout.write(count > 0 ? `Revoked ${keys.join(', ')}${more}\n` : `Token ${values.key} was already revoked.\n`);
   });
 }
 
 export async function rotateToken(config: Config, args: string[]): Promise<void> {
   const values = parse(args, { key: { type: 'string' }, grace: { type: 'string', default: '0' } });
-  if (!values.key) throw new UsageError('token rotate needs --key');
+  const { key } = values;
+  if (!key) throw new UsageError('token rotate needs --key');
   if (!/^\d+$/.test(values.grace)) throw new UsageError('--grace must be a number of seconds');
   await withTessera(config, async (tessera) => {
-    const { token, secret, replaced } = await tessera.tokens.rotateToken(cli, { key: values.key!, gracePeriodSeconds: Number(values.grace) });
+    const { token, secret, replaced } = await tessera.tokens.rotateToken(cli, { key, gracePeriodSeconds: Number(values.grace) });
     const fate = replaced.valid ? `works until ${replaced.expiresAt?.toISOString()}` : 'is revoked';
     process.stderr.write(`Rotated ${replaced.key} into ${token.key}; the old token ${fate}\n`);
     process.stdout.write(`${secret}\n`);

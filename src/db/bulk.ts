@@ -1,5 +1,7 @@
 import type { Engine } from '../config.ts';
 import { Prisma, type Database, type DatabaseTransaction } from './client.ts';
+import { chunks } from './chunks.ts';
+import { columnList, ENTRY_FIELDS_FROM_TOKEN, HISTORY_COLUMNS, HISTORY_TABLE, TOKEN_COLUMNS, TOKEN_TABLE } from './hot-path/columns.ts';
 import { sqliteTime } from './hot-path/sqlite.ts';
 
 /**
@@ -27,48 +29,62 @@ const cast = (engine: Engine, type: string) => Prisma.raw(engine === 'postgresql
 /** Each key a bound parameter. */
 const keyList = (keys: readonly string[]) => Prisma.join(keys);
 
-/** Keys of `roots` and of every valid token below them, in one recursive query. */
-export async function treeKeys(client: Client, roots: readonly string[]): Promise<string[]> {
-  if (roots.length === 0) return [];
-  const rows = await client.$queryRaw<{ key: string }[]>`
-    WITH RECURSIVE tree(key) AS (
-      SELECT "key" FROM "tokens" WHERE "key" IN (${keyList(roots)})
-      UNION
-      SELECT "tokens"."key" FROM "tokens" JOIN tree ON "tokens"."parent_key" = tree.key WHERE "tokens"."valid"
-    )
-    SELECT key FROM tree`;
-  return rows.map((row) => row.key);
-}
+/** An appended entry's columns: those copied from its token's row, then the stamp's, in the order the SELECT gives them. */
+const ENTRY_COLUMNS = Prisma.raw(columnList(HISTORY_COLUMNS, [...ENTRY_FIELDS_FROM_TOKEN.map(([entry]) => entry), 'actor', 'action', 'ipAddress', 'ipKey', 'eventTime']));
+const ENTRY_SOURCE_COLUMNS = Prisma.raw(columnList(TOKEN_COLUMNS, ENTRY_FIELDS_FROM_TOKEN.map(([, token]) => token)));
+/** The tables and the key column appendEntriesFor names, from the same lists. */
+const ENTRY_NAMES = { history: Prisma.raw(`"${HISTORY_TABLE}"`), tokens: Prisma.raw(`"${TOKEN_TABLE}"`), key: Prisma.raw(columnList(TOKEN_COLUMNS, ['key'])) };
 
 /** One entry per token in `keys`, each recording `action` on the token as it now is. */
 async function appendEntriesFor(client: Client, engine: Engine, keys: readonly string[], action: 'revoke' | 'expire', stamp: EntryStamp): Promise<void> {
   if (keys.length === 0) return;
   await client.$executeRaw`
-    INSERT INTO "token_change_history"
-      ("token", "username", "token_type", "token_name", "parent", "scopes", "service", "expires", "actor", "action", "ip_address", "ip_key", "event_time")
-    SELECT "key", "username", "token_type", "name", "parent_key", "scopes", "service", "expires_at",
+    INSERT INTO ${ENTRY_NAMES.history} (${ENTRY_COLUMNS})
+    SELECT ${ENTRY_SOURCE_COLUMNS},
       ${stamp.actor}${cast(engine, 'text')}, ${Prisma.raw(`'${action}'`)}, ${stamp.ipAddress}${cast(engine, 'text')},
       ${stamp.ipKey}${cast(engine, 'text')}, ${time(engine, stamp.eventTime)}${cast(engine, 'timestamp(3)')}
-    FROM "tokens" WHERE "key" IN (${keyList(keys)})`;
+    FROM ${ENTRY_NAMES.tokens} WHERE ${ENTRY_NAMES.key} IN (${keyList(keys)})`;
 }
 
 /**
  * Revokes the valid tokens among `roots` and below them, with a REVOKE entry
  * each; returns the keys it revoked. A token another transaction revoked
  * first is left to that one's entry.
+ *
+ * The tree is walked a level at a time, each level's UPDATE locking its rows
+ * before the next level is read in a statement of its own. A child being
+ * derived holds its parent (locks.ts lockParent), so the UPDATE of that
+ * parent waits for the child's commit, and the next level's read, under
+ * READ COMMITTED, then sees the child: one recursive query would have read
+ * the whole tree before the wait, and missed it.
  */
 export async function revokeTrees(tx: DatabaseTransaction, engine: Engine, roots: readonly string[], reason: string, stamp: EntryStamp): Promise<string[]> {
-  const tree = await treeKeys(tx, roots);
-  if (tree.length === 0) return [];
+  const revoked = await revokeWhere(tx, engine, '"key"', roots, reason, stamp);
+  // The roots' children are visited whether or not each root was still valid, so that revoking again repairs a tree.
+  let parents: readonly string[] = roots;
+  while (parents.length > 0) {
+    const children = await revokeWhere(tx, engine, '"parent_key"', parents, reason, stamp);
+    revoked.push(...children);
+    parents = children;
+  }
+  return revoked;
+}
+
+/** Revokes the valid tokens whose `column` is among `keys`, with their entries; returns their keys. */
+async function revokeWhere(tx: DatabaseTransaction, engine: Engine, column: '"key"' | '"parent_key"', keys: readonly string[], reason: string, stamp: EntryStamp): Promise<string[]> {
   const at = time(engine, stamp.eventTime);
-  const revoked = await tx.$queryRaw<{ key: string }[]>`
-    UPDATE "tokens" SET "valid" = FALSE, "invalidated_at" = ${at}${cast(engine, 'timestamp(3)')}, "invalid_reason" = ${reason},
-      "active_name" = NULL, "last_updated_at" = ${at}${cast(engine, 'timestamp(3)')}
-    WHERE "key" IN (${keyList(tree)}) AND "valid"
-    RETURNING "key"`;
-  const keys = revoked.map((row) => row.key);
-  await appendEntriesFor(tx, engine, keys, 'revoke', stamp);
-  return keys;
+  const revoked: string[] = [];
+  for (const slice of chunks(keys)) {
+    const rows = await tx.$queryRaw<{ key: string }[]>`
+      UPDATE "tokens" SET "valid" = FALSE, "invalidated_at" = ${at}${cast(engine, 'timestamp(3)')}, "invalid_reason" = ${reason},
+        "active_name" = NULL, "last_updated_at" = ${at}${cast(engine, 'timestamp(3)')}
+      WHERE ${Prisma.raw(column)} IN (${keyList(slice)}) AND "valid"
+      RETURNING "key"`;
+    const changed = rows.map((row) => row.key);
+    await appendEntriesFor(tx, engine, changed, 'revoke', stamp);
+    revoked.push(...changed);
+  }
+  return revoked;
 }
 
 /**

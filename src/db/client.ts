@@ -44,6 +44,20 @@ export function createAdapterFactory(engine: Engine, url: string): SqlMigrationA
 /** SQLITE_MAX_VARIABLE_NUMBER of the SQLite that better-sqlite3 bundles. */
 const SQLITE_MAX_BIND_VALUES = 32_766;
 
+/** The adapter's BEGIN, as BEGIN IMMEDIATE, or a plain BEGIN where that fails (see withSqliteWorkarounds). */
+function beginImmediately(prepare: (sql: string) => unknown): { run(): unknown } {
+  const statement = (sql: string) => prepare(sql) as { run(): unknown };
+  return {
+    run: () => {
+      try {
+        return statement('BEGIN IMMEDIATE').run();
+      } catch {
+        return statement('BEGIN').run();
+      }
+    },
+  };
+}
+
 /**
  * Workarounds for @prisma/adapter-better-sqlite3 7.10.0, applied to each
  * connection it opens:
@@ -58,13 +72,19 @@ const SQLITE_MAX_BIND_VALUES = 32_766;
  *   CLI fails beside a busy server. Every Tessera transaction writes, so it
  *   begins IMMEDIATE, taking the write lock (waiting up to the busy timeout)
  *   before it reads. Remove once the adapter lets transactions begin IMMEDIATE.
+ * - When its BEGIN fails, it never releases the lock it took for the
+ *   transaction, and every later transaction of the process waits for it in
+ *   vain. BEGIN IMMEDIATE fails when the database is read-only (or stays
+ *   locked past the busy timeout): it then falls back to a plain BEGIN, which
+ *   cannot fail, and the transaction's first write meets the same fault, which
+ *   the adapter does release. Remove once the adapter releases its lock.
  */
 function withSqliteWorkarounds(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
   const patch = <Adapter extends object>(adapter: Adapter): Adapter => {
     const client = (adapter as { client?: { prepare?: (sql: string) => unknown } }).client;
     if (client && typeof client.prepare === 'function') {
       const prepare = client.prepare.bind(client);
-      client.prepare = (sql: string) => prepare(sql === 'BEGIN' ? 'BEGIN IMMEDIATE' : sql);
+      client.prepare = (sql: string) => (sql === 'BEGIN' ? beginImmediately(prepare) : prepare(sql));
     }
     return Object.assign(adapter, { getConnectionInfo: () => ({ maxBindValues: SQLITE_MAX_BIND_VALUES, supportsRelationJoins: false }) });
   };

@@ -7,7 +7,7 @@ import { applyMigrations } from './migrations/run-engine.ts';
  * Committed migrations that `_prisma_migrations` does not record as applied,
  * read through a short-lived adapter connection.
  */
-export async function pendingMigrations(engine: Engine, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
+async function pendingMigrations(engine: Engine, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<string[]> {
   const committed = await committedMigrations(engine);
   const adapter = await adapterFactory.connect();
   try {

@@ -5,13 +5,13 @@ import type { Database, DatabaseTransaction } from './client.ts';
  * Runs `work` in one interactive transaction, retried as a whole while the
  * database is busy.
  *
- * SQLite allows one writer. The better-sqlite3 adapter begins transactions
- * DEFERRED, so a transaction that read before another process (the CLI beside
- * the server, or a second server) committed a write cannot take the write
- * lock at all (SQLITE_BUSY_SNAPSHOT): the busy timeout does not help, and the
- * only correct answer is to start over. The adapter reports every
- * SQLITE_BUSY* as Prisma's P1008. On PostgreSQL, which takes row locks and
- * waits, a retry never happens.
+ * SQLite allows one writer. Every transaction begins IMMEDIATE (client.ts),
+ * taking the write lock before it reads and waiting up to the busy timeout
+ * while another connection (the hot path's, the CLI beside the server, a
+ * second server) holds it. When that wait runs out the adapter reports
+ * SQLITE_BUSY as Prisma's P1008, and the transaction, which has done nothing
+ * yet, starts over. On PostgreSQL, which takes row locks and waits, a retry
+ * never happens.
  */
 const ATTEMPTS = 5;
 /** How long a transaction may wait for this process's connection, and run: generous, because a busy SQLite makes both wait. */

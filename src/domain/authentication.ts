@@ -4,7 +4,7 @@ import type { Database } from '../db/client.ts';
 import type { HotPath } from '../db/hot-path/index.ts';
 import { operatorActor } from './rules/authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
-import { BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
+import { asJsonObject, BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
 import { scopesOf } from './rules/scopes.ts';
 import { hashToken } from './secrets.ts';
 import type { UsageRecorder } from './usage.ts';
@@ -52,7 +52,7 @@ export class Authenticator {
     this.usage.record(token, ipAddress, now);
     return {
       ok: true,
-      actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress },
+      actor: { username: token.username, scopes: scopesOf(token), tokenKey: token.key, ipAddress, policy: asJsonObject(token.policy) },
       deprecated: this.generators.isDeprecated(token.generatorId),
     };
   }

@@ -27,6 +27,8 @@ export interface Actor {
   tokenKey: string | null;
   /** The address recorded in history for changes this request makes. */
   ipAddress: string | null;
+  /** The access policy of the token that authenticated the request ({} for the operator): what it mints is never less restricted. */
+  policy: JsonObject;
 }
 
 /** The configured bootstrap secret. */

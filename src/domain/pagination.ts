@@ -40,15 +40,24 @@ export interface SortFields<Row, Id extends string | number> {
 
 type Direction = 'asc' | 'desc';
 
+/** The queries a page may need besides its own, over the same filter (without the page's bounds). */
+export interface PageQueries {
+  /** How many rows match: run only when a client asks for totalCount. */
+  count(): Promise<number>;
+  /** Whether any row matches the filter and `bound` too: one LIMIT 1 query (findFirst). */
+  exists(bound: Record<string, unknown>): Promise<boolean>;
+}
+
 /** What a findMany needs (where, orderBy, take), and how to read its answer back as a page. */
 export interface PagePlan<Row> {
   where: Record<string, unknown>;
   orderBy: Record<string, Direction>[];
   take: number;
-  finish(rows: Row[], totalCount: () => Promise<number>): Page<Row>;
+  finish(rows: Row[], queries: PageQueries): Promise<Page<Row>>;
 }
 
-function checkSize(name: 'first' | 'last', value: number | null | undefined): void {
+/** A page size is a whole number from 0 to MAX_PAGE_SIZE: a larger request is an error, not a silent cut. */
+export function checkPageSize(name: 'first' | 'last', value: number | null | undefined): void {
   if (value == null) return;
   if (value < 0 || !Number.isInteger(value)) throw new BadQueryInputError('BAD_PAGINATION', `${name} must be a non-negative integer`);
   if (value > MAX_PAGE_SIZE) throw new BadQueryInputError('PAGE_SIZE_TOO_LARGE', `${name} may be at most ${MAX_PAGE_SIZE}; got ${value}`);
@@ -59,16 +68,16 @@ export function planPage<Row, Id extends string | number>(request: PageRequest<I
   if (first != null && last != null) {
     throw new BadQueryInputError('BAD_PAGINATION', 'Pass first (with after) or last (with before), not both');
   }
-  checkSize('first', first);
-  checkSize('last', last);
+  checkPageSize('first', first);
+  checkPageSize('last', last);
   // Relay's rules: both cursors bound the slice; then `first` takes from its
   // newest end and `last` from its oldest. With neither count, `before` alone
   // reads backwards (the page just before the cursor).
   const backward = last != null || (first == null && before != null);
   const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
   const bounds: Record<string, unknown>[] = [];
-  if (after != null) bounds.push(beyond(after, fields, 'lt'));
-  if (before != null) bounds.push(beyond(before, fields, 'gt'));
+  if (after != null) bounds.push(beyond(after, fields, 'older'));
+  if (before != null) bounds.push(beyond(before, fields, 'newer'));
   // Newest first: forward pages move to older rows, backward pages to newer ones.
   const order: Direction = backward ? 'asc' : 'desc';
   const positionOf = (row: Row): Position => ({ time: row[fields.time] as Date, id: row[fields.id] as Id });
@@ -76,31 +85,49 @@ export function planPage<Row, Id extends string | number>(request: PageRequest<I
     where: bounds.length > 0 ? { AND: bounds } : {},
     orderBy: [{ [fields.time]: order }, { [fields.id]: order }],
     take: size + 1,
-    finish(rows, totalCount) {
+    async finish(rows, { count, exists }) {
       const more = rows.length > size;
       const kept = rows.slice(0, size);
       if (backward) kept.reverse();
+      // The extra row read says whether the page's own direction goes on. The
+      // other side lies beyond a cursor, whose row may be gone (pruned by
+      // history retention, or no longer matching the filter), so a row there
+      // is looked for: one LIMIT 1 index seek per cursor whose side the rows
+      // read cannot answer, nothing when no cursor is given.
+      const [olderExists, newerExists] = await Promise.all([
+        (backward || !more) && before != null ? exists(beyond(before, fields, 'older', true)) : false,
+        (!backward || !more) && after != null ? exists(beyond(after, fields, 'newer', true)) : false,
+      ]);
       return {
         rows: kept,
-        // Rows beyond a given cursor exist (the cursor's own row, at least), so that side costs no query.
-        hasNextPage: backward ? before != null : more || before != null,
-        hasPreviousPage: backward ? more || after != null : after != null,
+        hasNextPage: backward ? olderExists : more || olderExists,
+        hasPreviousPage: backward ? more || newerExists : newerExists,
         positionOf,
-        totalCount,
+        totalCount: count,
       };
     },
   };
 }
 
 /**
- * Rows older (`lt`) or newer (`gt`) than the position in (time, id) order.
- * The plain bound on the time (`lte` / `gte`) says the same as the OR, but it
- * is what lets the database seek in its (time, …) index to the position
- * instead of scanning up to it: a page far down costs what the first does.
+ * Rows older or newer than the position in (time, id) order, and the
+ * position's own row too when `inclusive`. The plain bound on the time
+ * (`lte` / `gte`) says the same as the OR, but it is what lets the database
+ * seek in its (time, …) index to the position instead of scanning up to it:
+ * a page far down costs what the first does.
  */
-function beyond<Row, Id extends string | number>(position: Position<Id>, fields: SortFields<Row, Id>, side: 'lt' | 'gt'): Record<string, unknown> {
+function beyond<Row, Id extends string | number>(
+  position: Position<Id>,
+  fields: SortFields<Row, Id>,
+  side: 'older' | 'newer',
+  inclusive = false,
+): Record<string, unknown> {
+  const strictly = side === 'older' ? 'lt' : 'gt';
   return {
-    [fields.time]: { [side === 'lt' ? 'lte' : 'gte']: position.time },
-    OR: [{ [fields.time]: { [side]: position.time } }, { [fields.time]: position.time, [fields.id]: { [side]: position.id } }],
+    [fields.time]: { [`${strictly}e`]: position.time },
+    OR: [
+      { [fields.time]: { [strictly]: position.time } },
+      { [fields.time]: position.time, [fields.id]: { [inclusive ? `${strictly}e` : strictly]: position.id } },
+    ],
   };
 }

@@ -6,7 +6,7 @@ import { generateToken, type GenerateTokenInput } from './tokens/generate.ts';
 import { queryHistory, type HistoryFilter } from './history/query.ts';
 import { introspectToken, type AccessQuestion, type Introspection } from './tokens/introspect.ts';
 import { invalidateTokens, type InvalidateTokensInput, type InvalidateTokensResult } from './tokens/invalidate.ts';
-import { revokeByValue, revokeToken } from './tokens/revoke.ts';
+import { revokeByValue, revokeToken, type RevokeByValueOutcome } from './tokens/revoke.ts';
 import { runMaintenance, type MaintenanceReport } from './tokens/maintenance.ts';
 import { rotateToken, type RotatedTokenResult, type RotateTokenInput } from './tokens/rotate.ts';
 import type { Actor } from './model.ts';
@@ -25,6 +25,7 @@ export type {
   InvalidateTokensResult,
   ListTokensInput,
   MaintenanceReport,
+  RevokeByValueOutcome,
   RotatedTokenResult,
   RotateTokenInput,
 };
@@ -57,7 +58,7 @@ export class TokenService {
     return rotateToken(this.deps, actor, input);
   }
 
-  revokeByValue(actor: Actor, presented: string): Promise<void> {
+  revokeByValue(actor: Actor, presented: string): Promise<RevokeByValueOutcome> {
     return revokeByValue(this.deps, actor, presented);
   }
 
@@ -90,8 +91,8 @@ export class TokenService {
     return tokensByKeys(this.deps, keys);
   }
 
-  childrenByParentKeys(keys: readonly string[]): Promise<TokenRow[][]> {
-    return childrenByParentKeys(this.deps, keys);
+  childrenByParentKeys(keys: readonly string[], first: number): Promise<TokenRow[][]> {
+    return childrenByParentKeys(this.deps, keys, first);
   }
 
   successorsByKeys(keys: readonly string[]): Promise<(TokenRow | null)[]> {

@@ -6,7 +6,7 @@ import { DEFAULT_PAGE_SIZE } from '../domain/pagination.ts';
 /**
  * What a query may cost, priced in kibibytes of the largest answer it could
  * produce, so that the limit bounds the size of every response. Fields are
- * priced by their worst case under the input limits (domain/input.ts): a
+ * priced by their worst case under the input limits (domain/rules/input.ts): a
  * short scalar (a key, a name of 64 characters, a time) at a quarter, a note
  * or reason (1,000 characters) at 4, a JSON document (16 KiB) at 16. Lists
  * multiply what they hold by the page size they ask for. graphql-armor's

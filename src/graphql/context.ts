@@ -4,9 +4,15 @@ import type { Actor } from '../domain/model.ts';
 import type { TokenService } from '../domain/token-service.ts';
 import type { Pricing } from './complexity.ts';
 
+export interface ChildrenRequest {
+  parentKey: string;
+  first: number;
+}
+
 export interface Loaders {
   tokenByKey: DataLoader<string, TokenRow | null>;
-  childrenByParentKey: DataLoader<string, TokenRow[]>;
+  /** The first `first` children of a parent: one statement per batch and page size. */
+  childrenByParentKey: DataLoader<ChildrenRequest, TokenRow[], string>;
   /** The token that replaced this one (rotateToken). */
   successorByKey: DataLoader<string, TokenRow | null>;
 }

@@ -1,34 +1,33 @@
-import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Authentication, AuthenticationFailure, Authenticator } from '../domain/authentication.ts';
 import type { Logger } from '../logger.ts';
 import { clientAddress } from './client-address.ts';
 import { presentedToken } from './credentials.ts';
+import { unavailability } from './errors.ts';
 import { FailureLimiter } from './failure-limiter.ts';
-import { isOAuthRequest } from './oauth.ts';
+import { refusal, type Refusal } from './refusal.ts';
+import type { ServerContext, SuccessfulAuthentication } from './server-context.ts';
 
-export type ServerContext = { req?: IncomingMessage };
-export type SuccessfulAuthentication = Extract<Authentication, { ok: true }>;
+export type { ServerContext, SuccessfulAuthentication };
 
 /** djblets' header and wording for a request authenticated by a deprecated token format. */
 export const DEPRECATED_TOKEN_HEADER = 'x-api-token-deprecated';
 export const DEPRECATION_WARNING =
   'This token uses a deprecated format. The token can still be used, but you should remove it and generate a new one to take advantage of security improvements.';
 
-const challenge: Record<AuthenticationFailure, string> = {
-  missing: 'Bearer realm="tessera"',
-  malformed: 'Bearer realm="tessera", error="invalid_token", error_description="The token is not in a format Tessera issues"',
-  unknown: 'Bearer realm="tessera", error="invalid_token", error_description="The token is not recognized"',
-  invalid: 'Bearer realm="tessera", error="invalid_token", error_description="The token has been revoked"',
-  expired: 'Bearer realm="tessera", error="invalid_token", error_description="The token has expired"',
-};
+/**
+ * RFC 6750 §3: a request without credentials gets a bare challenge; every presented string that
+ * fails gets one neutral `invalid_token`, the same whatever the reason (malformed, unknown, revoked
+ * or expired), so that a leaked string's holder learns nothing from it. The log keeps the reason.
+ */
+const MISSING_CHALLENGE = 'Bearer realm="tessera"';
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="tessera", error="invalid_token", error_description="The access token is invalid"';
 
-/** The refusal in the shape the endpoint speaks: GraphQL's errors, or RFC 6749's error object at the OAuth endpoints. */
-function refusal(request: Request, status: number, code: string, message: string, headers: Record<string, string>): Response {
-  const body = isOAuthRequest(request)
-    ? { error: status === 429 ? 'too_many_requests' : 'invalid_client', error_description: message }
-    : { errors: [{ message, extensions: { code } }] };
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+function unauthenticated(failure: AuthenticationFailure): Refusal {
+  return failure === 'missing'
+    ? // RFC 6749 §5.2: no client authentication included is invalid_client; the challenge carries no error (RFC 6750 §3.1).
+      { status: 401, code: 'UNAUTHENTICATED', message: 'Authentication required', oauthError: 'invalid_client', headers: { 'www-authenticate': MISSING_CHALLENGE } }
+    : { status: 401, code: 'UNAUTHENTICATED', message: 'The access token is invalid', oauthError: 'invalid_token', headers: { 'www-authenticate': INVALID_TOKEN_CHALLENGE } };
 }
 
 /** GraphiQL's page holds no data, so a browser may load it before it has a token to put in the headers editor. */
@@ -66,7 +65,23 @@ export function authenticationPlugin(options: AuthenticationPluginOptions): Plug
     async onRequest({ request, serverContext, endResponse }) {
       if (isGraphiQLPage(request) || isPreflight(request)) return;
       const address = clientAddress(serverContext.req, request.headers.get('x-forwarded-for'), options.trustedProxies);
-      const authentication = await authenticator.authenticate(presentedToken(request.headers.get('authorization')), address);
+      let authentication: Authentication;
+      try {
+        authentication = await authenticator.authenticate(presentedToken(request.headers.get('authorization')), address);
+      } catch (error) {
+        // The database cannot answer who this is: that is neither a refusal of the credential nor a masked 500.
+        const unavailable = unavailability(error);
+        logger.error({ code: unavailable?.code, err: error }, unavailable ? 'database unavailable' : 'unexpected error');
+        endResponse(
+          refusal(
+            request,
+            unavailable
+              ? { status: 503, code: unavailable.code, message: unavailable.message, headers: unavailable.headers }
+              : { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
+          ),
+        );
+        return;
+      }
       if (authentication.ok) {
         authentications.set(request, authentication);
         return;
@@ -76,11 +91,11 @@ export function authenticationPlugin(options: AuthenticationPluginOptions): Plug
       const retryAfter = failure === 'missing' ? null : limiter.recordFailure(address ?? 'unknown');
       logger.info({ address, failure, limited: retryAfter !== null }, 'authentication failed');
       if (retryAfter !== null) {
-        endResponse(refusal(request, 429, 'RATE_LIMITED', 'Too many failed authentication attempts; try again later', { 'retry-after': String(retryAfter) }));
+        const message = 'Too many failed authentication attempts; try again later';
+        endResponse(refusal(request, { status: 429, code: 'RATE_LIMITED', message, headers: { 'retry-after': String(retryAfter) } }));
         return;
       }
-      const message = failure === 'missing' ? 'Authentication required' : 'Invalid or expired token';
-      endResponse(refusal(request, 401, 'UNAUTHENTICATED', message, { 'www-authenticate': challenge[failure] }));
+      endResponse(refusal(request, unauthenticated(failure)));
     },
     onExecutionResult({ request, result, setResult }) {
       if (!authentications.get(request)?.deprecated || !result || Symbol.asyncIterator in result) return;

@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { refusal } from './refusal.ts';
 
 /**
  * The largest request body Tessera reads: room for the largest valid
@@ -9,21 +10,14 @@ import type { Plugin } from 'graphql-yoga';
  */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-function refusal(status: number, code: string, message: string): Response {
-  return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-  });
-}
-
 export const requestLimitsPlugin: Plugin = {
   onRequest({ request, endResponse }) {
     if (request.method !== 'POST') return;
     const length = request.headers.get('content-length');
     if (length === null) {
-      endResponse(refusal(411, 'LENGTH_REQUIRED', 'A request body needs a Content-Length header'));
+      endResponse(refusal(request, { status: 411, code: 'LENGTH_REQUIRED', message: 'A request body needs a Content-Length header' }));
     } else if (!/^\d+$/.test(length) || Number(length) > MAX_BODY_BYTES) {
-      endResponse(refusal(413, 'PAYLOAD_TOO_LARGE', `A request body may be at most ${MAX_BODY_BYTES} bytes`));
+      endResponse(refusal(request, { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `A request body may be at most ${MAX_BODY_BYTES} bytes` }));
     }
   },
 };

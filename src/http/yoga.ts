@@ -3,6 +3,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Authenticator } from '../domain/authentication.ts';
+import { redact } from '../domain/errors.ts';
 import type { TokenService } from '../domain/token-service.ts';
 import type { Pricing } from '../graphql/complexity.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
@@ -46,16 +47,23 @@ const reportAsValidationError = {
 /**
  * Every error of the validation phase (unknown fields, bad variables, and
  * graphql-armor's depth, alias and token limits) gets a machine-readable code,
- * as the domain's query errors do.
+ * as the domain's query errors do. These errors do not pass through maskError,
+ * and their messages quote the query ("Cannot query field …", where a pasted
+ * token string may be): they are redacted here.
  */
 const validationErrorCodes: Plugin = {
   onValidate: () => ({ result, setResult }) => {
     if (result.length === 0) return;
     setResult(
       result.map((error: Error) =>
-        error instanceof GraphQLError && !error.extensions.code
-          ? new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } })
-          : error,
+        error instanceof GraphQLError
+          ? new GraphQLError(redact(error.message), {
+              nodes: error.nodes,
+              source: error.source,
+              positions: error.positions,
+              extensions: { ...error.extensions, code: error.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
+            })
+          : new GraphQLError(redact(error.message), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
       ),
     );
   },
@@ -103,7 +111,7 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
         authentications,
         logger: options.logger,
       }),
-      oauthPlugin({ tokens: options.tokens, authentications }),
+      oauthPlugin({ tokens: options.tokens, authentications, logger: options.logger }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ...reportAsValidationError },

@@ -10,24 +10,40 @@ import { graphql } from '../generated/index.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
 import {
   cast,
+  daysFromNow,
+  EDIT,
   everyValidKey,
   expectNoErrors,
   expectTypename,
   generate,
   GENERATE,
   HISTORY,
+  INTROSPECT_ACCESS,
   INVALIDATE,
   lookup,
   mint,
   REVOKE,
+  ROTATE,
   TOKEN,
   TOKENS,
   VIEWER,
   type TokenView,
 } from '../support/operations.ts';
 
-type Caller = 'admin' | 'alice' | 'carol' | 'bob' | 'bootstrap' | 'none';
-type Operation = 'generateToken' | 'invalidateTokens' | 'revokeToken' | 'token' | 'tokens' | 'tokenHistory' | 'viewer';
+/** alice-narrow: a token of alice's holding only user:token, aimed at alice's broader tokens. ivan: token:introspect only. */
+type Caller = 'admin' | 'alice' | 'alice-narrow' | 'carol' | 'bob' | 'ivan' | 'bootstrap' | 'none';
+type Operation =
+  | 'generateToken'
+  | 'invalidateTokens'
+  | 'revokeToken'
+  | 'token'
+  | 'tokens'
+  | 'tokenHistory'
+  | 'viewer'
+  | 'editToken'
+  | 'rotateToken'
+  | 'introspectToken'
+  | 'node';
 /**
  * allowed: the operation succeeds and its effect is visible.
  * denied: PermissionDeniedError (mutations) or a PERMISSION_DENIED GraphQL error (queries); nothing changed.
@@ -43,20 +59,26 @@ interface Row {
   outcomes: Record<Operation, Outcome>;
 }
 
-const OPERATIONS: Operation[] = ['generateToken', 'invalidateTokens', 'revokeToken', 'token', 'tokens', 'tokenHistory', 'viewer'];
+const OPERATIONS: Operation[] = [
+  'generateToken', 'invalidateTokens', 'revokeToken', 'token', 'tokens', 'tokenHistory', 'viewer', 'editToken', 'rotateToken', 'introspectToken', 'node',
+];
 
 // prettier-ignore
 const MATRIX_TABLE: [Caller, Row['target'], ...Outcome[]][] = [
-  //  caller        target    generateToken      invalidateTokens   revokeToken        token(key)         tokens             tokenHistory       viewer
-  ['admin',     'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
-  ['alice',     'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
+  //  caller           target    generateToken      invalidateTokens   revokeToken        token(key)         tokens             tokenHistory       viewer             editToken          rotateToken        introspectToken    node(id)
+  ['admin',        'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
+  ['alice',        'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'denied',          'allowed'],
+  // The minting rule: a narrow token of alice's mints within its scopes and reads and revokes all of hers, but edits and rotates none broader than itself.
+  ['alice-narrow', 'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'denied',          'denied',          'denied',          'allowed'],
   // An owner without user:token may not manage even its own tokens.
-  ['carol',     'carol',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed'],
-  ['carol',     'alice',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed'],
+  ['carol',        'carol',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed',         'denied',          'denied',          'denied',          'denied'],
+  ['carol',        'alice',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed',         'denied',          'denied',          'denied',          'denied'],
   // Another user: denied outright where asking reveals nothing, answered as "no such token" where a key is named.
-  ['bob',       'alice',  'denied',          'denied',          'hidden',          'hidden',          'denied',          'denied',          'allowed'],
-  ['bootstrap', 'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
-  ['none',      'alice',  'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated'],
+  ['bob',          'alice',  'denied',          'denied',          'hidden',          'hidden',          'denied',          'denied',          'allowed',         'hidden',          'hidden',          'denied',          'hidden'],
+  // token:introspect grants introspection and nothing else.
+  ['ivan',         'alice',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed',         'denied',          'denied',          'allowed',         'denied'],
+  ['bootstrap',    'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
+  ['none',         'alice',  'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated'],
 ];
 
 const MATRIX: Row[] = MATRIX_TABLE.map(([caller, target, ...outcomes]) => ({
@@ -71,8 +93,10 @@ const CELLS = MATRIX.flatMap((row) => OPERATIONS.map((operation) => [row.caller,
 const USERNAMES: Record<Exclude<Caller, 'none'>, string> = {
   admin: 'admin',
   alice: 'alice',
+  'alice-narrow': 'alice',
   carol: 'carol',
   bob: 'bob',
+  ivan: 'ivan',
   bootstrap: '<bootstrap>',
 };
 
@@ -100,7 +124,7 @@ describe.each(engines())('authorization on %s', (engine) => {
   let server: TestServer;
   let secrets: Record<Caller, string | null>;
   /** The token that authenticates each user (key), for viewer and listings. */
-  let mainKeys: Record<'admin' | 'alice' | 'bob' | 'carol', string>;
+  let mainKeys: Record<Exclude<Caller, 'bootstrap' | 'none'>, string>;
   let serial = 0;
   const unique = (prefix: string) => `${prefix}-${(serial += 1)}`;
 
@@ -108,8 +132,19 @@ describe.each(engines())('authorization on %s', (engine) => {
     server = await startServer(engine);
     const people = await cast(server);
     const carol = await mint(server, BOOTSTRAP_TOKEN, { username: 'carol', name: 'main', scopes: ['read:all'] });
-    secrets = { admin: people.admin, alice: people.alice, carol: carol.secret, bob: people.bob, bootstrap: BOOTSTRAP_TOKEN, none: null };
-    mainKeys = { admin: people.adminKey, alice: people.aliceKey, bob: people.bobKey, carol: carol.token.key };
+    const aliceNarrow = await mint(server, BOOTSTRAP_TOKEN, { username: 'alice', name: 'narrow', scopes: ['user:token'] });
+    const ivan = await mint(server, BOOTSTRAP_TOKEN, { username: 'ivan', name: 'main', scopes: ['token:introspect'] });
+    secrets = {
+      admin: people.admin,
+      alice: people.alice,
+      'alice-narrow': aliceNarrow.secret,
+      carol: carol.secret,
+      bob: people.bob,
+      ivan: ivan.secret,
+      bootstrap: BOOTSTRAP_TOKEN,
+      none: null,
+    };
+    mainKeys = { admin: people.adminKey, alice: people.aliceKey, 'alice-narrow': aliceNarrow.token.key, bob: people.bobKey, carol: carol.token.key, ivan: ivan.token.key };
   });
   afterAll(async () => server?.close());
 
@@ -139,7 +174,9 @@ describe.each(engines())('authorization on %s', (engine) => {
   const checks: Record<Operation, (caller: Caller, target: string, outcome: Outcome) => Promise<void>> = {
     async generateToken(caller, target, outcome) {
       const name = unique('generated');
-      const response = await server.request(GENERATE, { input: { username: target, name, scopes: ['read:all'] } }, { token: secrets[caller] });
+      // Within the caller's own scopes, so that only who may generate for whom is at stake.
+      const scopes = caller === 'alice-narrow' ? ['user:token'] : ['read:all'];
+      const response = await server.request(GENERATE, { input: { username: target, name, scopes } }, { token: secrets[caller] });
       const made = (await validTokensOf(target)).filter((token) => token.name === name);
       if (outcome === 'unauthenticated') {
         expectUnauthenticated(response);
@@ -261,11 +298,93 @@ describe.each(engines())('authorization on %s', (engine) => {
       const expected = {
         admin: { username: 'admin', scopes: ['admin:token', 'user:token'], isAdmin: true, tokenKey: mainKeys.admin },
         alice: { username: 'alice', scopes: ['exec:notebook', 'read:all', 'user:token'], isAdmin: false, tokenKey: mainKeys.alice },
+        'alice-narrow': { username: 'alice', scopes: ['user:token'], isAdmin: false, tokenKey: mainKeys['alice-narrow'] },
+        ivan: { username: 'ivan', scopes: ['token:introspect'], isAdmin: false, tokenKey: mainKeys.ivan },
         carol: { username: 'carol', scopes: ['read:all'], isAdmin: false, tokenKey: mainKeys.carol },
         bob: { username: 'bob', scopes: ['read:all', 'user:token'], isAdmin: false, tokenKey: mainKeys.bob },
         bootstrap: { username: USERNAMES.bootstrap, scopes: ['admin:token'], isAdmin: true, tokenKey: null },
       }[caller as Exclude<Caller, 'none'>];
       expect(response.data?.viewer).toEqual(expected);
+    },
+
+    async editToken(caller, target, outcome) {
+      const target1 = await victim(target);
+      const expires = daysFromNow(3, server.clock);
+      const response = await server.request(EDIT, { input: { key: target1.token.key, note: 'matrix', expires } }, { token: secrets[caller] });
+      const unchanged = async () => expect(await tokenOf(target1.token.key)).toMatchObject({ note: '', expiresAt: null, valid: true });
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        return unchanged();
+      }
+      const result = expectNoErrors(response).editToken;
+      if (outcome === 'allowed') {
+        expect(expectTypename(result, 'EditTokenPayload').token).toMatchObject({ key: target1.token.key, note: 'matrix', expiresAt: expires });
+        expect(await tokenOf(target1.token.key)).toMatchObject({ note: 'matrix', expiresAt: expires });
+        return;
+      }
+      if (outcome === 'denied') {
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+      } else {
+        expect(outcome).toBe('hidden');
+        const missingKey = 'AAAAAAAAAAAAAAAAAAAAAA';
+        const missing = expectNoErrors(await server.request(EDIT, { input: { key: missingKey, note: 'matrix' } }, { token: secrets[caller] })).editToken;
+        const notFound = expectTypename(missing, 'TokenNotFoundError');
+        expect(result).toEqual({ ...notFound, key: target1.token.key, message: notFound.message.replace(missingKey, target1.token.key) });
+      }
+      await unchanged();
+    },
+
+    async rotateToken(caller, target, outcome) {
+      const target1 = await victim(target);
+      const response = await server.request(ROTATE, { input: { key: target1.token.key } }, { token: secrets[caller] });
+      const named = async () => (await validTokensOf(target)).filter((token) => token.name === target1.token.name).map((token) => token.key);
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        await expectStillValid(target1.token.key, target1.secret);
+        return expect(await named()).toEqual([target1.token.key]);
+      }
+      const result = expectNoErrors(response).rotateToken;
+      if (outcome === 'allowed') {
+        const payload = expectTypename(result, 'RotateTokenPayload');
+        expect(payload.replaced).toMatchObject({ key: target1.token.key, valid: false, invalidReason: 'rotated' });
+        expect(payload.token).toMatchObject({ username: target, name: target1.token.name, scopes: ['read:all'], valid: true });
+        expect(await named()).toEqual([payload.token.key]);
+        expect(await status(target1.secret)).toBe(401);
+        expect((await server.request(VIEWER, {}, { token: payload.secret })).data?.viewer.tokenKey).toBe(payload.token.key);
+        return;
+      }
+      if (outcome === 'denied') {
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+      } else {
+        expect(outcome).toBe('hidden');
+        const missingKey = 'AAAAAAAAAAAAAAAAAAAAAA';
+        const missing = expectNoErrors(await server.request(ROTATE, { input: { key: missingKey } }, { token: secrets[caller] })).rotateToken;
+        const notFound = expectTypename(missing, 'TokenNotFoundError');
+        expect(result).toEqual({ ...notFound, key: target1.token.key, message: notFound.message.replace(missingKey, target1.token.key) });
+      }
+      await expectStillValid(target1.token.key, target1.secret);
+      expect(await named()).toEqual([target1.token.key]);
+    },
+
+    async introspectToken(caller, target, outcome) {
+      const target1 = await victim(target);
+      const response = await server.request(INTROSPECT_ACCESS, { token: target1.secret, access: { resource: 'repos', method: 'GET' } }, { token: secrets[caller] });
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      if (outcome === 'denied') return expectPermissionDeniedError(response, 'introspectToken');
+      expect(outcome).toBe('allowed');
+      expect(expectNoErrors(response).introspectToken).toEqual({ active: true, key: target1.token.key, username: target, scope: 'read:all', policy: {}, allowed: true });
+    },
+
+    async node(caller, target, outcome) {
+      const key = mainKeys[target as 'alice' | 'carol'];
+      const id = (await tokenOf(key))!.id;
+      const response = await server.request(NODE, { id }, { token: secrets[caller] });
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      if (outcome === 'denied') return expectPermissionDeniedError(response, 'node');
+      expectNoErrors(response);
+      if (outcome === 'hidden') return expect(response.data).toEqual({ node: null });
+      expect(outcome).toBe('allowed');
+      expect(response.data?.node).toEqual({ __typename: 'Token', id, key, username: target });
     },
   };
 
@@ -287,7 +406,7 @@ describe.each(engines())('authorization on %s', (engine) => {
       const { tokens } = expectNoErrors(await server.request(TOKENS, { first: 200 }, { token: secrets.admin }));
       const keys = tokens.edges.map((edge) => edge.node.key);
       for (const key of Object.values(mainKeys)) expect(keys).toContain(key);
-      expect(new Set(tokens.edges.map((edge) => edge.node.username))).toEqual(new Set(['admin', 'alice', 'bob', 'carol']));
+      expect(new Set(tokens.edges.map((edge) => edge.node.username))).toEqual(new Set(['admin', 'alice', 'bob', 'carol', 'ivan']));
     });
 
     it('a non-admin’s tokenHistory without a filter shows only their own entries', async () => {

@@ -5,6 +5,7 @@
  * page size. Statements are counted with Prisma's client `query` events,
  * which fire through both driver adapters (better-sqlite3 and pg).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
@@ -26,6 +27,14 @@ const HISTORY_WITH_LINKS = graphql(`
         }
       }
       totalCount
+    }
+  }
+`);
+
+const CHILDREN_OF_PAGE = graphql(`
+  query ChildrenOfPage($username: String!) {
+    tokens(username: $username, filter: { tokenTypes: [USER] }, first: 10) {
+      edges { node { key oldest: children(first: 1) { key } firstThree: children(first: 3) { key } } }
     }
   }
 `);
@@ -119,5 +128,63 @@ describe.each(engines())('DataLoader batching of history links on %s', (engine) 
     expect(large.issued.length, detail).toBe(small.issued.length);
     expect(largeAgain.issued.length, detail).toBe(large.issued.length);
     expect(large.issued.length, detail).toBeLessThanOrEqual(8);
+  });
+
+  it('reads at most `first` children per parent, in one statement per page size, however many children a parent has', async () => {
+    const owner = 'fertile-owner';
+    const parents: string[] = [];
+    for (let index = 0; index < 4; index += 1) {
+      parents.push((await mint(server, BOOTSTRAP_TOKEN, { username: owner, name: `parent-${index}`, scopes: ['read:all'] })).token.key);
+    }
+    // 200 children each, written straight to the database; created a millisecond apart, keys in the
+    // opposite order, so that "oldest first" is told by the time and not by the key.
+    const start = server.clock.now().getTime();
+    const childrenOf = new Map<string, string[]>();
+    for (const [parentIndex, parentKey] of parents.entries()) {
+      const rows = Array.from({ length: 200 }, (_, index) => ({
+        key: `child${parentIndex}${String(999 - index).padStart(16, '0')}`,
+        secretHash: randomBytes(32).toString('hex'),
+        generatorId: 'vendor_checksum',
+        username: owner,
+        tokenType: 'notebook' as const,
+        scopes: ['read:all'],
+        parentKey,
+        policy: {},
+        metadata: {},
+        createdAt: new Date(start + index),
+        lastUpdatedAt: new Date(start + index),
+      }));
+      await server.tessera.db.token.createMany({ data: rows });
+      childrenOf.set(parentKey, rows.map((row) => row.key));
+    }
+
+    // Prisma's own query events carry the parameters, so that the children statements can be run again and their rows counted.
+    const seen: { query: string; params: string }[] = [];
+    let listening = true;
+    server.tessera.db.$on('query', (event) => {
+      if (listening) seen.push({ query: event.query, params: event.params });
+    });
+    const response = await server.request(CHILDREN_OF_PAGE, { username: owner }, { token: admin });
+    await new Promise((resolve) => setImmediate(resolve));
+    listening = false;
+
+    const nodes = expectNoErrors(response).tokens.edges.map((edge) => edge.node);
+    expect(nodes.map((node) => node.key).sort()).toEqual([...parents].sort());
+    for (const node of nodes) {
+      const children = childrenOf.get(node.key) ?? [];
+      expect(node.oldest.map((child) => child.key)).toEqual(children.slice(0, 1));
+      expect(node.firstThree.map((child) => child.key)).toEqual(children.slice(0, 3));
+    }
+
+    // The children are read by statements that search by parent: one per page size asked, for all four parents.
+    const childStatements = seen.filter((statement) => /"parent_key"\s*(=|IN)/i.test(statement.query));
+    expect(childStatements.map((statement) => statement.query.slice(0, 200))).toHaveLength(2);
+    // Run again, they return at most `first` rows per parent: 4 × 1 and 4 × 3, not 4 × 200.
+    const rowCounts = [];
+    for (const statement of childStatements) {
+      const rows = await server.tessera.db.$queryRawUnsafe<unknown[]>(statement.query, ...(JSON.parse(statement.params) as unknown[]));
+      rowCounts.push(rows.length);
+    }
+    expect(rowCounts.sort((a, b) => a - b)).toEqual([4, 12]);
   });
 });

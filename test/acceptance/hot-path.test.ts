@@ -55,7 +55,7 @@ describe('the hot path\'s column lists', () => {
     expect(HISTORY_COLUMNS.map((column) => column.field).sort()).toEqual(
       Object.keys(Prisma.TokenChangeHistoryEntryScalarFieldEnum).filter((field) => field !== 'id').sort(),
     );
-    expect(CREDENTIAL_COLUMNS.map((column) => column.field).sort()).toEqual(['generatorId', 'key', 'lastUsedAt', 'scopes', 'username']);
+    expect(CREDENTIAL_COLUMNS.map((column) => column.field).sort()).toEqual(['generatorId', 'key', 'lastUsedAt', 'policy', 'scopes', 'username']);
   });
 });
 
@@ -87,12 +87,12 @@ describe.each(engines())('the hot path against the Prisma models on %s', (engine
   });
 
   it('reads what Prisma wrote exactly as Prisma reads it, and only while the token is active', async () => {
-    const minted = await mint(server, (await cast(server)).admin, { username: 'reader', name: 'read', scopes: ['read:all'], note: 'n', policy: {} });
+    const minted = await mint(server, (await cast(server)).admin, { username: 'reader', name: 'read', scopes: ['read:all'], note: 'n', policy: { resources: { '*': { block: ['DELETE'] } } } });
     const row = await server.tessera.db.token.findUniqueOrThrow({ where: { key: minted.token.key } });
     const now = new Date();
     expect(await hot.findActiveToken(row.secretHash, now)).toEqual(row);
     const credential = await hot.findActiveCredential(row.secretHash, now);
-    expect(credential).toEqual({ key: row.key, username: row.username, scopes: row.scopes, generatorId: row.generatorId, lastUsedAt: row.lastUsedAt });
+    expect(credential).toEqual({ key: row.key, username: row.username, scopes: row.scopes, policy: row.policy, generatorId: row.generatorId, lastUsedAt: row.lastUsedAt });
 
     expect(await hot.findActiveToken(row.secretHash, new Date(now.getTime() + 400 * 86_400_000 * 365))).toEqual(row); // never expires
     await server.tessera.db.token.update({ where: { key: row.key }, data: { valid: false } });

@@ -9,11 +9,14 @@ function viewerWith(server: TestServer, headers: Record<string, string>) {
   return server.request(VIEWER, {}, { headers });
 }
 
+/** What every presented string that fails gets, whatever the reason: the reason is not the caller's to know. */
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="tessera", error="invalid_token", error_description="The access token is invalid"';
+
 function expectUnauthenticated(response: GraphQLResponse, invalidToken: boolean) {
   expect(response.status).toBe(401);
-  const challenge = response.headers.get('www-authenticate') ?? '';
-  expect(challenge.startsWith('Bearer')).toBe(true);
-  if (invalidToken) expect(challenge).toContain('error="invalid_token"');
+  // RFC 6750 §3.1: no error attribute when no credentials were presented.
+  expect(response.headers.get('www-authenticate')).toBe(invalidToken ? INVALID_TOKEN_CHALLENGE : 'Bearer realm="tessera"');
+  if (invalidToken) expect(response.errors).toEqual([{ message: 'The access token is invalid', extensions: { code: 'UNAUTHENTICATED' } }]);
   expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   // Never a partial answer.
   expect(response.body).not.toHaveProperty('data');
@@ -49,7 +52,6 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
         statements = [];
         const response = await viewerWith(server, { authorization: `Bearer ${presented}` });
         expectUnauthenticated(response, true);
-        expect(response.headers.get('www-authenticate')).toContain('not in a format Tessera issues');
         expect(statements).toEqual([]);
       }
     });
@@ -61,7 +63,6 @@ describe.each(engines())('HTTP authentication on %s', (engine) => {
         statements = [];
         const response = await viewerWith(server, { authorization: `Bearer ${presented}` });
         expectUnauthenticated(response, true);
-        expect(response.headers.get('www-authenticate')).toContain('The token is not recognized');
         expect(statements.length).toBeGreaterThan(0);
       }
     });

@@ -1,8 +1,10 @@
 /**
  * RFC 7009 revocation by value at POST /oauth/revoke: the presented token and
  * its descendants are revoked when the caller owns it (with user:token) or is
- * an admin, with a REVOKE entry each; the answer is 200 with an empty body
- * either way, so it tells the caller nothing about a token it may not touch.
+ * an admin, with a REVOKE entry each. An active token the caller may not
+ * revoke is refused with 400 unauthorized_client (§2.1); a string that is no
+ * active token is answered 200 with an empty body, whoever asks, so that
+ * nothing is learnt about strings that are not live tokens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vendorChecksum } from '../../src/domain/generators/vendor-checksum.ts';
@@ -96,18 +98,32 @@ describe.each(engines())('revocation by value on %s', (engine) => {
     expect(await revocations(tokens)).toEqual(entries);
   });
 
-  it("answers 200 with an empty body, and revokes nothing, for someone else's token when the caller is not an admin", async () => {
+  it("refuses someone else's active token with 400 unauthorized_client, and revokes nothing, when the caller is not an admin", async () => {
     const tokens = await family('not-bobs');
     const withoutUserScope = await mint(server, people.alice, { name: 'no-user-scope', scopes: ['read:all'] });
     const before = await rowCounts(server);
 
-    await revokeByValue(tokens[0]?.secret ?? '', people.bob);
     // Its owner's too, without user:token.
-    await revokeByValue(tokens[0]?.secret ?? '', withoutUserScope.secret);
+    for (const caller of [people.bob, withoutUserScope.secret]) {
+      for (const token of tokens) {
+        const response = await oauthPost(server, REVOKE_PATH, { token: token.secret }, { token: caller });
+        expect(response.status).toBe(400);
+        expect(response.body).toEqual({ error: 'unauthorized_client', error_description: expect.any(String) });
+        expect(response.headers.get('cache-control')).toMatch(/\bno-store\b/);
+      }
+    }
 
     expect(await rowCounts(server)).toEqual(before);
     expect(await revocations(tokens)).toEqual([]);
     expect(await Promise.all(tokens.map((token) => authenticates(token.secret)))).toEqual([true, true, true]);
+  });
+
+  it("answers 200 with an empty body for someone else's token that is no longer active, telling nothing about it", async () => {
+    const tokens = await family('bobs-revoked');
+    await revokeByValue(tokens[0]?.secret ?? '', people.alice);
+    const before = await rowCounts(server);
+    for (const token of tokens) await revokeByValue(token.secret, people.bob);
+    expect(await rowCounts(server)).toEqual(before);
   });
 
   it('answers a missing token field with 400 invalid_request', async () => {

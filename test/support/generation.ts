@@ -8,7 +8,7 @@ import { createDefaultRegistry, type TokenGeneratorRegistry } from '../../src/do
 import type { GeneratedToken, TokenGenerator, TokenInfo } from '../../src/domain/generators/types.ts';
 
 /** The base-62 alphabet the spec fixes (digits, upper case, lower case), written out independently of the product's constant. */
-export const SPEC_BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const SPEC_BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** CRC32 of `entropy`, unsigned, in base 62, left-padded with '0' to 6 characters: the spec's checksum, recomputed here. */
 export function expectedVendorChecksum(entropy: string): string {

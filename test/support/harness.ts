@@ -85,7 +85,7 @@ export class TestClock {
   }
 }
 
-export interface GraphQLError {
+interface GraphQLError {
   message: string;
   path?: (string | number)[];
   extensions?: { code?: string; [key: string]: unknown };
@@ -102,13 +102,14 @@ export interface GraphQLResponse<Data = unknown> {
   body: Record<string, unknown>;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   /** Sent as `Authorization: Bearer <token>`; omitted or null: no Authorization header (unless `headers` has one). */
   token?: string | null;
   headers?: Record<string, string>;
 }
 
 /** Variables may be left out when the operation needs none. */
+// biome-ignore lint/complexity/noBannedTypes: `{} extends Variables` is the type-level test "every variable is optional".
 export type RequestArguments<Variables> = {} extends Variables
   ? [variables?: Variables, options?: RequestOptions]
   : [variables: Variables, options?: RequestOptions];
@@ -116,6 +117,8 @@ export type RequestArguments<Variables> = {} extends Variables
 export interface TestServer {
   engine: Engine;
   url: string;
+  /** The database it serves, for another process to open beside it. */
+  databaseUrl: string;
   tessera: Tessera;
   /** The server's clock. */
   clock: TestClock;
@@ -142,7 +145,7 @@ export interface StartOptions {
   clock?: TestClock;
 }
 
-async function post(url: string, query: string, variables: unknown, { token = null, headers = {} }: RequestOptions = {}): Promise<GraphQLResponse<unknown>> {
+export async function post(url: string, query: string, variables: unknown, { token = null, headers = {} }: RequestOptions = {}): Promise<GraphQLResponse<unknown>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {
@@ -188,7 +191,11 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
   const tessera = await createTessera({
     config,
     generators: options.generators,
-    onStatement: options.queryEvents ? (sql) => listeners.forEach((listener) => listener(sql)) : undefined,
+    onStatement: options.queryEvents
+      ? (sql) => {
+          for (const listener of listeners) listener(sql);
+        }
+      : undefined,
     logger: options.logger,
     now: () => clock.now(),
   });
@@ -196,6 +203,7 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
   return {
     engine,
     url,
+    databaseUrl: database.url,
     tessera,
     clock,
     async request<Data, Variables>(document: TypedDocumentNode<Data, Variables>, ...[variables, options]: RequestArguments<Variables>) {

@@ -22,11 +22,11 @@ import type {
 } from '../generated/graphql.ts';
 import { BOOTSTRAP_TOKEN, type GraphQLResponse, type TestServer } from './harness.ts';
 
-export type { GenerateTokenInput, InvalidateTokensInput, RevokeTokenInput, TokenChange, TokenFilter, TokenHistoryFilter, TokenType } from '../generated/graphql.ts';
+export type { GenerateTokenInput, InvalidateTokensInput, RevokeTokenInput, TokenChange, TokenFilter, TokenHistoryFilter } from '../generated/graphql.ts';
 
 // ---- documents ---------------------------------------------------------------
 
-/** A token as `token(key)` and `tokens` show it. */
+/** A token as `token(key)` and `tokens` show it; the operations spread it by name (so not imported: @public). */
 export const TOKEN_VIEW = graphql(`
   fragment TokenView on Token {
     id key username tokenType name note parentKey service scopes
@@ -34,7 +34,7 @@ export const TOKEN_VIEW = graphql(`
   }
 `);
 
-/** A history entry, every field, and the token it links to. */
+/** A history entry, every field, and the token it links to; spread by name (@public). */
 export const HISTORY_ENTRY = graphql(`
   fragment HistoryEntry on TokenChangeHistoryEntry {
     id token username tokenType tokenName parent scopes service expires actor action
@@ -159,7 +159,6 @@ export const CHILDREN_OF_EVERY_TOKEN = graphql(`
 
 export type TokenView = TokenViewFragment;
 export type HistoryEntry = HistoryEntryFragment;
-export type Viewer = ResultOf<typeof VIEWER>['viewer'];
 export type TokensPage = ResultOf<typeof TOKENS>['tokens'];
 export type HistoryPage = ResultOf<typeof HISTORY>['tokenHistory'];
 export type HistoryVariables = VariablesOf<typeof HISTORY>;
@@ -375,3 +374,12 @@ export async function oauthPost(
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
+
+// ---- introspection, asked in GraphQL (minting-rule and authorization tests) ------
+
+/** introspectToken with the access question: what a resource server asks of a presented token. */
+export const INTROSPECT_ACCESS = graphql(`
+  query IntrospectAccess($token: String!, $access: AccessQuery) {
+    introspectToken(token: $token, access: $access) { active key username scope policy allowed }
+  }
+`);

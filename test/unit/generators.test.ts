@@ -93,10 +93,10 @@ describe('vendor_checksum', () => {
     const token = generator.createToken({ token_type: 'tsr' }).token;
     expect(generator.validateToken(token, { token_type: 'abc' })).toBe(false);
     expect(generator.validateToken(token, { token_type: 'ts' })).toBe(false);
-    expect(generator.validateToken('TSR' + token.slice(3))).toBe(false);
+    expect(generator.validateToken(`TSR${token.slice(3)}`)).toBe(false);
     expect(generator.validateToken(token.slice(1))).toBe(false);
-    expect(generator.validateToken(token + 'a')).toBe(false);
-    expect(generator.validateToken(token.slice(0, 50) + '-' + token.slice(51))).toBe(false);
+    expect(generator.validateToken(`${token}a`)).toBe(false);
+    expect(generator.validateToken(`${token.slice(0, 50)}-${token.slice(51)}`)).toBe(false);
     expect(generator.validateToken('')).toBe(false);
   });
 
@@ -137,7 +137,7 @@ describe('gafaelfawr', () => {
     const { token } = generator.createToken({});
     expect(generator.validateToken(token.replace('gt-', 'gx-'))).toBe(false);
     expect(generator.validateToken(token.replace('.', '_'))).toBe(false);
-    expect(generator.validateToken(token + '=')).toBe(false);
+    expect(generator.validateToken(`${token}=`)).toBe(false);
     expect(generator.validateToken(token.slice(0, -1))).toBe(false);
     expect(parseGafaelfawrToken('gt-abc.def')).toBeNull();
   });

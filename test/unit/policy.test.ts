@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPolicyError } from '../../src/domain/errors.ts';
 import type { JsonObject, JsonValue } from '../../src/domain/model.ts';
-import { isAllowed, validatePolicy } from '../../src/domain/rules/policy.ts';
+import { isAllowed, isAtLeastAsRestrictive, validatePolicy } from '../../src/domain/rules/policy.ts';
 
 /*
  * A port of djblets/webapi/tests/test_api_policy.py. djblets' APIPolicyTests call
@@ -258,5 +258,44 @@ describe('validatePolicy (djblets APIPolicyValidationTests)', () => {
     expect(() => validatePolicy({ resources: { '*': deep } }, null)).toThrow(
       'The "resources.*" section\'s "allow" rule must be a list.',
     );
+  });
+});
+
+describe('isAtLeastAsRestrictive: the candidate allows nothing the bound denies (the minting rule)', () => {
+  const BLOCK_ALL = { resources: { '*': { block: ['*'] } } };
+  const NO_DELETE_REPOS = { resources: { repos: { '*': { block: ['DELETE'] } } } };
+  const NO_DELETE_REPO_42 = { resources: { repos: { '42': { block: ['DELETE'] } } } };
+  const GET_ONLY = { resources: { '*': { allow: ['GET'], block: ['*'] } } };
+
+  it.each<[string, JsonObject, JsonObject, boolean]>([
+    ['{} within {}', {}, {}, true],
+    ['anything within {}', BLOCK_ALL, {}, true],
+    ['{} not within a policy that denies something', {}, NO_DELETE_REPOS, false],
+    ['a policy within itself', GET_ONLY, GET_ONLY, true],
+    ['blocking everything within anything', BLOCK_ALL, GET_ONLY, true],
+    ['GET-only not within blocking everything', GET_ONLY, BLOCK_ALL, false],
+    ['a resource-wide block within an item block', NO_DELETE_REPOS, NO_DELETE_REPO_42, true],
+    ['an item block not within a resource-wide block (item 7 may DELETE)', NO_DELETE_REPO_42, NO_DELETE_REPOS, false],
+    ['blocking everything, twice over, within blocking everything', { resources: { '*': { block: ['*'] }, repos: { '*': { block: ['*'] } } } }, BLOCK_ALL, true],
+    ['a named allow that beats a * block is looser', { resources: { '*': { block: ['*'], allow: ['GET'] } } }, BLOCK_ALL, false],
+    // Methods are upper-cased before they are compared, so a lower-case entry never matches anything.
+    ['a lower-case block denies nothing', { resources: { '*': { block: ['delete'] } } }, NO_DELETE_REPOS, false],
+    ['a lower-case block in the bound denies nothing', {}, { resources: { '*': { block: ['delete'] } } }, true],
+    ['an item allow under a resource block is looser', { resources: { repos: { '*': { block: ['*'] }, '42': { allow: ['*'] } } } }, { resources: { repos: { '*': { block: ['*'] } } } }, false],
+  ])('%s', (_name, candidate, bound, expected) => {
+    expect(isAtLeastAsRestrictive(candidate, bound)).toBe(expected);
+  });
+
+  it('agrees with isAllowed on every request either policy names', () => {
+    const policies: JsonObject[] = [{}, BLOCK_ALL, NO_DELETE_REPOS, NO_DELETE_REPO_42, GET_ONLY];
+    const requests = ['repos', 'users', '*'].flatMap((resource) =>
+      [null, '42', '7'].flatMap((resourceId) => [...ALL, 'OTHER'].map((method) => ({ resource, method, resourceId }))),
+    );
+    for (const candidate of policies) {
+      for (const bound of policies) {
+        const looser = requests.some((request) => !isAllowed(bound, request) && isAllowed(candidate, request));
+        expect(isAtLeastAsRestrictive(candidate, bound), `${JSON.stringify(candidate)} within ${JSON.stringify(bound)}`).toBe(!looser);
+      }
+    }
   });
 });

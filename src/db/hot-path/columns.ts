@@ -1,10 +1,16 @@
 import type { HistoryRow, TokenRow } from '../client.ts';
 
 /**
- * The columns the hot path reads and writes, field by field as the Prisma
- * models name them (prisma/models.prisma stays the one source of the schema;
- * test/unit/hot-path.test.ts holds this list to the generated client).
+ * The columns of the tokens and history tables, field by field as the Prisma
+ * models name them: the one list that SQL written beside Prisma (the hot
+ * path, db/bulk.ts, db/locks.ts, the benchmark's seeding) builds from.
+ * prisma/models.prisma stays the one source of the schema; test/unit/columns.test.ts
+ * holds these lists to it (fields, @map names, kinds), and
+ * test/acceptance/hot-path.test.ts holds the statements to what Prisma reads and writes.
  */
+
+export const TOKEN_TABLE = 'tokens';
+export const HISTORY_TABLE = 'token_change_history';
 
 type Kind = 'text' | 'json' | 'boolean' | 'time';
 
@@ -16,7 +22,10 @@ export interface Column<Field extends string> {
 
 const column = <Field extends string>(field: Field, name: string, kind: Kind = 'text'): Column<Field> => ({ field, column: name, kind });
 
-export const TOKEN_COLUMNS: readonly Column<keyof TokenRow & string>[] = [
+export type TokenField = keyof TokenRow & string;
+export type HistoryField = Exclude<keyof HistoryRow, 'id'>;
+
+export const TOKEN_COLUMNS: readonly Column<TokenField>[] = [
   column('key', 'key'),
   column('secretHash', 'secret_hash'),
   column('generatorId', 'generator_id'),
@@ -43,13 +52,13 @@ export const TOKEN_COLUMNS: readonly Column<keyof TokenRow & string>[] = [
   column('expiryRecordedAt', 'expiry_recorded_at', 'time'),
 ];
 
-/** The columns of a Credential (hot-path/index.ts), in the order they are selected. */
+/** The columns of a Credential (hot-path/types.ts), in the order they are selected. */
 export const CREDENTIAL_COLUMNS = TOKEN_COLUMNS.filter((column) =>
-  (['key', 'username', 'scopes', 'generatorId', 'lastUsedAt'] as string[]).includes(column.field),
+  (['key', 'username', 'scopes', 'policy', 'generatorId', 'lastUsedAt'] as string[]).includes(column.field),
 );
 
 /** History columns a new entry is written with (the id is the database's). */
-export const HISTORY_COLUMNS: readonly Column<Exclude<keyof HistoryRow, 'id'> | 'ipKey'>[] = [
+export const HISTORY_COLUMNS: readonly Column<HistoryField>[] = [
   column('token', 'token'),
   column('username', 'username'),
   column('tokenType', 'token_type'),
@@ -68,8 +77,32 @@ export const HISTORY_COLUMNS: readonly Column<Exclude<keyof HistoryRow, 'id'> | 
   column('eventTime', 'event_time', 'time'),
 ];
 
-/** A token row to insert: every column of the model. */
-export type NewToken = Omit<TokenRow, never>;
+/** Each field's column, double-quoted for SQL: `quotedColumns(TOKEN_COLUMNS).parentKey` is `"parent_key"`. */
+export function quotedColumns<Field extends string>(columns: readonly Column<Field>[]): Record<Field, string> {
+  return Object.fromEntries(columns.map((column) => [column.field, `"${column.column}"`])) as Record<Field, string>;
+}
+
+/** The quoted columns of `fields`, comma-separated in that order (for INSERT column lists). */
+export function columnList<Field extends string>(columns: readonly Column<Field>[], fields: readonly Field[]): string {
+  const quoted = quotedColumns(columns);
+  return fields.map((field) => quoted[field]).join(', ');
+}
+
+/**
+ * What an entry copies from its token's row, entry field ← token field: the
+ * mapping of domain/history/entries.ts entryFor, for SQL that makes entries from
+ * rows the database holds (db/bulk.ts, the benchmark's seeding).
+ */
+export const ENTRY_FIELDS_FROM_TOKEN = [
+  ['token', 'key'],
+  ['username', 'username'],
+  ['tokenType', 'tokenType'],
+  ['tokenName', 'name'],
+  ['parent', 'parentKey'],
+  ['scopes', 'scopes'],
+  ['service', 'service'],
+  ['expires', 'expiresAt'],
+] as const satisfies readonly (readonly [HistoryField, TokenField])[];
 
 /** A history entry to insert, as entryFor builds it. */
 export interface NewHistoryEntry {

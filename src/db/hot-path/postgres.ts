@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { TokenRow } from '../client.ts';
 import { poolConfig } from '../migrations/postgres-adapter.ts';
 import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { Credential, HotPath, HotPathOptions, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+import type { Credential, HotPath, HotPathOptions, InsertOutcome, ParentCheck, StatementListener, TokenUse } from './types.ts';
 
 /**
  * The hot path on PostgreSQL: a pool of its own, and named statements that
@@ -28,21 +28,28 @@ function toPostgres(kind: Column<string>['kind'], value: unknown): unknown {
   return value;
 }
 
+/** A row read in array mode, as the model's fields. */
+function rowOf(columns: readonly Column<string>[], row: unknown[] | undefined): Record<string, unknown> | null {
+  if (!row) return null;
+  const token: Record<string, unknown> = {};
+  columns.forEach((column, index) => (token[column.field] = row[index] ?? null));
+  return token;
+}
+
 const list = (columns: readonly Column<string>[]) => columns.map((column) => `"${column.column}"`).join(', ');
 const params = (from: number, count: number, casts: readonly string[] = []) =>
   Array.from({ length: count }, (_, index) => `$${from + index}${casts[index] ?? ''}`).join(', ');
-const castsOf = (columns: readonly Column<string>[]) =>
-  columns.map((column) => (column.kind === 'json' ? '::jsonb' : column.kind === 'time' ? '::timestamp(3)' : ''));
+/** The PostgreSQL enum type of each enum column (the @@map names of prisma/models.prisma's enums). */
+const ENUM_TYPES: Readonly<Record<string, string>> = { token_type: '"token_type"', action: '"token_change"' };
+const castOf = (column: Column<string>) =>
+  ENUM_TYPES[column.column] !== undefined ? `::${ENUM_TYPES[column.column]}` : column.kind === 'json' ? '::jsonb' : column.kind === 'time' ? '::timestamp(3)' : '';
 
 const ACTIVE_BY_SECRET = `FROM "tokens" WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
 const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} ${ACTIVE_BY_SECRET}`;
 const FIND_CREDENTIAL = `SELECT ${list(CREDENTIAL_COLUMNS)} ${ACTIVE_BY_SECRET}`;
 
-const tokenCasts = castsOf(TOKEN_COLUMNS).map((cast, index) => (TOKEN_COLUMNS[index]!.column === 'token_type' ? '::"token_type"' : cast));
-const historyCasts = castsOf(HISTORY_COLUMNS).map((cast, index) => {
-  const name = HISTORY_COLUMNS[index]!.column;
-  return name === 'token_type' ? '::"token_type"' : name === 'action' ? '::"token_change"' : cast;
-});
+const tokenCasts = TOKEN_COLUMNS.map(castOf);
+const historyCasts = HISTORY_COLUMNS.map(castOf);
 const scopesParam = TOKEN_COLUMNS.length + HISTORY_COLUMNS.length + 1;
 const INSERT_TOKEN = `WITH "token" AS (
     INSERT INTO "tokens" (${list(TOKEN_COLUMNS)}) VALUES (${params(1, TOKEN_COLUMNS.length, tokenCasts)}) RETURNING "key"
@@ -51,6 +58,9 @@ const INSERT_TOKEN = `WITH "token" AS (
   )
   INSERT INTO "token_change_history" (${list(HISTORY_COLUMNS)})
   SELECT ${params(TOKEN_COLUMNS.length + 1, HISTORY_COLUMNS.length, historyCasts)} FROM "token"`;
+
+/** A derived token's parent, held until the child commits: a revocation or change of it waits, then sees the child. */
+const LOCK_PARENT = `SELECT ${list(TOKEN_COLUMNS)} FROM "tokens" WHERE "key" = $1 FOR SHARE`;
 
 const RECORD_USES = `UPDATE "tokens" SET "last_used_at" = "use"."at"::timestamp(3), "last_used_ip" = "use"."ip"
   FROM unnest($1::text[], $2::text[], $3::text[]) AS "use"("key", "at", "ip") WHERE "tokens"."key" = "use"."key"`;
@@ -90,7 +100,9 @@ export class PostgresHotPath implements HotPath {
     const row = result.rows[0] as unknown[] | undefined;
     if (!row) return null;
     const token: Record<string, unknown> = {};
-    columns.forEach((column, index) => (token[column.field] = row[index] ?? null));
+    columns.forEach((column, index) => {
+      token[column.field] = row[index] ?? null;
+    });
     return token;
   }
 
@@ -103,19 +115,51 @@ export class PostgresHotPath implements HotPath {
     });
   }
 
-  async insertToken(token: TokenRow, entry: NewHistoryEntry): Promise<InsertOutcome> {
+  /**
+   * One statement, atomic by itself, for a token on its own; a derived token
+   * takes a transaction of four round trips, because its parent must be read
+   * and held inside it (ParentCheck).
+   */
+  async insertToken(token: TokenRow, entry: NewHistoryEntry, parent?: ParentCheck): Promise<InsertOutcome> {
     const values = [
       ...TOKEN_COLUMNS.map((column) => toPostgres(column.kind, token[column.field])),
       ...HISTORY_COLUMNS.map((column) => toPostgres(column.kind, entry[column.field])),
       token.scopes,
     ];
+    const insert = { name: 'tessera_insert_token', text: INSERT_TOKEN, values };
     try {
-      await this.query({ name: 'tessera_insert_token', text: INSERT_TOKEN, values });
-      return 'inserted';
+      if (!parent) {
+        await this.query(insert);
+        return 'inserted';
+      }
+      return await this.inTransaction(async (client) => {
+        this.onStatement?.(LOCK_PARENT);
+        const locked = await client.query({ name: 'tessera_lock_parent', text: LOCK_PARENT, values: [parent.key], rowMode: 'array', types });
+        if (!parent.admits(rowOf(TOKEN_COLUMNS, locked.rows[0] as unknown[] | undefined) as TokenRow | null)) return 'parent-refused';
+        this.onStatement?.(INSERT_TOKEN);
+        await client.query(insert);
+        return 'inserted';
+      });
     } catch (error) {
       const { code, constraint } = error as { code?: string; constraint?: string };
       if (code !== '23505') throw error;
       return constraint?.includes('active_name') ? 'name-taken' : 'secret-taken';
+    }
+  }
+
+  /** `work` between BEGIN and COMMIT on one connection of the pool; rolled back when it throws or refuses. */
+  private async inTransaction(work: (client: pg.PoolClient) => Promise<InsertOutcome>): Promise<InsertOutcome> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const outcome = await work(client);
+      await client.query(outcome === 'inserted' ? 'COMMIT' : 'ROLLBACK');
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
     }
   }
 

@@ -2,7 +2,7 @@ import Database, { type Statement } from 'better-sqlite3';
 import type { TokenRow } from '../client.ts';
 import { SQLITE_PRAGMAS, sqlitePath } from '../client.ts';
 import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { Credential, HotPath, InsertOutcome, StatementListener, TokenUse } from './index.ts';
+import type { Credential, HotPath, InsertOutcome, ParentCheck, StatementListener, TokenUse } from './types.ts';
 
 /**
  * The hot path on SQLite: a connection of its own beside Prisma's (WAL lets
@@ -34,6 +34,14 @@ function fromSqlite(kind: Column<string>['kind'], value: unknown): unknown {
   return value;
 }
 
+/** A row read in array mode, as the model's fields. */
+function rowOf(columns: readonly Column<string>[], row: unknown[] | undefined): Record<string, unknown> | null {
+  if (!row) return null;
+  const token: Record<string, unknown> = {};
+  columns.forEach((column, index) => (token[column.field] = fromSqlite(column.kind, row[index])));
+  return token;
+}
+
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
 /** How long a hot-path write waits for the write lock in all, as Prisma's connection's busy timeout. */
@@ -61,6 +69,7 @@ async function retryWhileBusy<T>(write: () => T): Promise<T> {
 interface PendingInsert {
   token: TokenRow;
   entry: NewHistoryEntry;
+  parent: ParentCheck | undefined;
   resolve: (outcome: InsertOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -69,6 +78,7 @@ export class SqliteHotPath implements HotPath {
   private readonly db: Database.Database;
   private readonly findActive: Statement<[string, string]>;
   private readonly findCredential: Statement<[string, string]>;
+  private readonly findByKey: Statement<[string]>;
   private readonly recordUse: Statement<[string, string | null, string]>;
   private readonly insertTokenRow: Statement<unknown[]>;
   private readonly insertScope: Statement<[string, string]>;
@@ -87,6 +97,7 @@ export class SqliteHotPath implements HotPath {
     const activeBySecret = 'FROM tokens WHERE secret_hash = ? AND valid = 1 AND (expires_at IS NULL OR expires_at > ?)';
     this.findActive = this.db.prepare(`SELECT ${tokenColumns} ${activeBySecret}`);
     this.findCredential = this.db.prepare(`SELECT ${CREDENTIAL_COLUMNS.map((column) => column.column).join(', ')} ${activeBySecret}`);
+    this.findByKey = this.db.prepare(`SELECT ${tokenColumns} FROM tokens WHERE key = ?`);
     this.recordUse = this.db.prepare('UPDATE tokens SET last_used_at = ?, last_used_ip = ? WHERE key = ?');
     this.insertTokenRow = this.db.prepare(`INSERT INTO tokens (${tokenColumns}) VALUES (${placeholders(TOKEN_COLUMNS.length)})`);
     this.insertScope = this.db.prepare('INSERT INTO token_scopes (token_key, scope) VALUES (?, ?)');
@@ -118,11 +129,7 @@ export class SqliteHotPath implements HotPath {
 
   private async findOne(statement: Statement<[string, string]>, columns: readonly Column<string>[], secretHash: string, now: Date) {
     this.onStatement?.(statement.source);
-    const row = statement.raw().get(secretHash, sqliteTime(now)) as unknown[] | undefined;
-    if (!row) return null;
-    const token: Record<string, unknown> = {};
-    columns.forEach((column, index) => (token[column.field] = fromSqlite(column.kind, row[index])));
-    return token;
+    return rowOf(columns, statement.raw().get(secretHash, sqliteTime(now)) as unknown[] | undefined);
   }
 
   recordUses(uses: readonly TokenUse[]): Promise<void> {
@@ -142,9 +149,9 @@ export class SqliteHotPath implements HotPath {
    * before its promise resolves; what a commit costs in WAL writes is paid
    * once per batch instead of once per token.
    */
-  insertToken(token: TokenRow, entry: NewHistoryEntry): Promise<InsertOutcome> {
+  insertToken(token: TokenRow, entry: NewHistoryEntry, parent?: ParentCheck): Promise<InsertOutcome> {
     return new Promise((resolve, reject) => {
-      this.pendingInserts.push({ token, entry, resolve, reject });
+      this.pendingInserts.push({ token, entry, parent, resolve, reject });
       if (this.pendingInserts.length === 1) setImmediate(() => void this.commitInserts());
     });
   }
@@ -156,7 +163,7 @@ export class SqliteHotPath implements HotPath {
     const outcomes: InsertOutcome[] = [];
     const insertAll = this.db.transaction(() => {
       outcomes.length = 0;
-      for (const { token, entry } of batch) outcomes.push(this.insertOne(token, entry));
+      for (const { token, entry, parent } of batch) outcomes.push(this.insertOne(token, entry, parent));
     });
     try {
       await retryWhileBusy(() => insertAll.immediate());
@@ -166,8 +173,17 @@ export class SqliteHotPath implements HotPath {
     }
   }
 
-  /** One token, its scope rows and its entry, in a savepoint; a unique index's refusal is an outcome. */
-  private insertOne(token: TokenRow, entry: NewHistoryEntry): InsertOutcome {
+  /**
+   * One token, its scope rows and its entry, in a savepoint; a unique index's
+   * refusal is an outcome. A derived token's parent is read here, under the
+   * batch's write lock, where no other writer can change it before the commit.
+   */
+  private insertOne(token: TokenRow, entry: NewHistoryEntry, parent: ParentCheck | undefined): InsertOutcome {
+    if (parent) {
+      this.onStatement?.(this.findByKey.source);
+      const row = rowOf(TOKEN_COLUMNS, this.findByKey.raw().get(parent.key) as unknown[] | undefined) as TokenRow | null;
+      if (!parent.admits(row)) return 'parent-refused';
+    }
     try {
       this.insertRows(token, entry);
       return 'inserted';

@@ -17,7 +17,7 @@ function quoteIdent(name: string): string {
  * Splits Prisma's `?schema=` parameter off a PostgreSQL URL. node-postgres
  * ignores that parameter, so on its own it would leave everything in `public`.
  */
-export function splitSchemaParameter(url: string): { connectionString: string; schema: string | undefined } {
+function splitSchemaParameter(url: string): { connectionString: string; schema: string | undefined } {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');

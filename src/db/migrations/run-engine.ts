@@ -129,7 +129,7 @@ function formatEngineLog(line: string): string {
     const details = Object.entries(fields).map(([key, value]) => {
       const text = typeof value === 'string' ? value : JSON.stringify(value);
       // The "Applying" event carries the whole migration script.
-      return `${key}=${text.length > 120 || text.includes('\n') ? `${text.split('\n')[0]!.slice(0, 120)}… (${text.length} chars)` : text}`;
+      return `${key}=${text.length > 120 || text.includes('\n') ? `${(text.split('\n')[0] ?? '').slice(0, 120)}… (${text.length} chars)` : text}`;
     });
     return `schema-engine ${event.level ?? ''}: ${String(message ?? '')}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
   } catch {

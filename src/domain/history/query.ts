@@ -63,5 +63,8 @@ export async function queryHistory(
   const where = historyWhere(username, filter);
   const plan = planPage<HistoryRow, number>(request, { time: 'eventTime', id: 'id' });
   const rows = await deps.db.tokenChangeHistoryEntry.findMany({ where: { AND: [where, plan.where] }, orderBy: plan.orderBy, take: plan.take });
-  return plan.finish(rows, () => deps.db.tokenChangeHistoryEntry.count({ where }));
+  return plan.finish(rows, {
+    count: () => deps.db.tokenChangeHistoryEntry.count({ where }),
+    exists: async (bound) => (await deps.db.tokenChangeHistoryEntry.findFirst({ where: { AND: [where, bound] }, select: { id: true } })) !== null,
+  });
 }

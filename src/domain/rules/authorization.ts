@@ -28,7 +28,7 @@ export function isOperator(actor: Actor): boolean {
 
 /** The operator's actor; built here only, so that every operator looks alike. */
 export function operatorActor(username: typeof BOOTSTRAP_ACTOR | typeof CLI_ACTOR, ipAddress: string | null = null): Actor {
-  return { username, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress };
+  return { username, scopes: [ADMIN_SCOPE], tokenKey: null, ipAddress, policy: {} };
 }
 
 /** Whether the actor may see a token or history entry owned by `owner`. */
@@ -56,9 +56,13 @@ export class Authorizer {
   authorize(actor: Actor, operation: string, requirement: Requirement = {}): void {
     const reason = denial(actor, operation, requirement);
     if (reason === null) return;
-    const owners = requirement.owner === undefined ? [] : [requirement.owner].flat();
-    this.logger.info({ actor: actor.username, operation, owners }, 'permission denied');
-    throw new PermissionDeniedError(reason);
+    throw this.refusal(actor, operation, requirement.owner ?? [], reason);
+  }
+
+  /** A PermissionDeniedError for a denial decided elsewhere (the minting rule), logged as every denial is. */
+  refusal(actor: Actor, operation: string, owner: string | readonly string[], reason: string): PermissionDeniedError {
+    this.logger.info({ actor: actor.username, operation, owners: [owner].flat() }, 'permission denied');
+    return new PermissionDeniedError(reason);
   }
 
   /** The username a listing is confined to: admins see whom they ask for (everyone when nobody), others only themselves. */

@@ -118,3 +118,52 @@ function decide(section: JsonValue | undefined, method: string): boolean | null 
   if (allow.includes('*')) return true;
   return null;
 }
+
+/**
+ * Whether `candidate` allows nothing that `bound` denies (djblets has no such
+ * question; the minting rule asks it). A policy decides a request by which
+ * sections exist for its resource and item and which methods those sections
+ * name, so every request falls into one of finitely many classes: each named
+ * resource and one unnamed, each named item of it and one unnamed (which is
+ * also what no item id gets), each method the consulted sections name and
+ * one they do not. One request of each class is asked of both policies.
+ */
+export function isAtLeastAsRestrictive(candidate: JsonObject, bound: JsonObject): boolean {
+  // `{}` (or any policy without resources) denies nothing: the common case, answered at once.
+  if (Object.keys(resourcesOf(bound)).length === 0) return true;
+  const resourceMaps = [resourcesOf(candidate), resourcesOf(bound)];
+  const resourceNames = new Set(resourceMaps.flatMap((resources) => Object.keys(resources)));
+  for (const resource of [...resourceNames, unnamed(resourceNames)]) {
+    const resourceSections = resourceMaps.map((resources) => {
+      const section = Object.hasOwn(resources, resource) ? resources[resource] : undefined;
+      return isJsonObject(section) ? section : {};
+    });
+    const itemIds = new Set(resourceSections.flatMap((section) => Object.keys(section)));
+    for (const resourceId of [...itemIds, unnamed(itemIds)]) {
+      const consulted = resourceMaps.flatMap((resources, index) => [resourceSections[index]![resourceId], resourceSections[index]!['*'], resources['*']]);
+      // The request's method is upper-cased before it is compared, so only upper-case entries can ever match.
+      const methods = new Set(consulted.flatMap(methodsNamedIn).filter((method) => method === method.toUpperCase()));
+      for (const method of [...methods, unnamed(methods)]) {
+        const request = { resource, method, resourceId };
+        if (!isAllowed(bound, request) && isAllowed(candidate, request)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+function resourcesOf(policy: JsonObject): JsonObject {
+  return isJsonObject(policy.resources) ? policy.resources : {};
+}
+
+function methodsNamedIn(section: JsonValue | undefined): string[] {
+  if (!isJsonObject(section)) return [];
+  return [section.allow, section.block].flatMap((rule) => (Array.isArray(rule) ? rule.filter((entry): entry is string => typeof entry === 'string') : []));
+}
+
+/** A name none of `names` is: it stands for every name a policy does not mention. */
+function unnamed(names: ReadonlySet<string>): string {
+  let name = 'UNNAMED';
+  while (names.has(name)) name += '_';
+  return name;
+}

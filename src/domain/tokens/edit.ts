@@ -1,19 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { DatabaseTransaction, Prisma, TokenRow } from '../../db/client.ts';
-import { lockToken } from '../../db/locks.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { lockedVisibleToken } from '../locked-token.ts';
-import { canSee, isAdmin } from '../rules/authorization.ts';
 import type { DomainDeps } from '../deps.ts';
-import { shortenDescendants } from '../descendants.ts';
-import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqueViolation, TokenNotActiveError, TokenNotFoundError } from '../errors.ts';
+import { narrowDescendants, shortenDescendants } from '../descendants.ts';
+import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqueViolation, TokenNotActiveError } from '../errors.ts';
 import { appendEntries, changeBy, entryFor, type OldValues } from '../history/entries.ts';
 import { instant, jsonDocument, longText, optional, parseInput, scopeList, tokenKey, tokenName } from '../rules/input.ts';
 import type { Actor, JsonObject } from '../model.ts';
 import { claimName, isNameTaken } from '../rules/names.ts';
+import { assertMayMint } from '../rules/minting.ts';
 import { validatePolicy } from '../rules/policy.ts';
-import { assertKnownScopes, assertSubset, normalizeScopes, scopesOf } from '../rules/scopes.ts';
+import { assertKnownScopes, normalizeScopes, scopesOf } from '../rules/scopes.ts';
 import { isActive } from '../rules/token-state.ts';
 
 export interface EditTokenInput {
@@ -43,16 +42,14 @@ type ParsedEdit = z.output<typeof editTokenInput>;
  * Edits a USER token's name, scopes, expiry, note or policy, with one EDIT
  * entry holding Gafaelfawr's old values; an edit that changes nothing writes
  * nothing. Shortening the expiry shortens every descendant that would
- * outlive it, each with its own EDIT entry.
+ * outlive it, and narrowing the scopes narrows every descendant's, each with
+ * its own EDIT entry. The minting rule (rules/minting.ts) decides who may.
  */
 export async function editToken(deps: DomainDeps, actor: Actor, rawInput: EditTokenInput): Promise<TokenRow> {
   const input = parseInput(editTokenInput, rawInput);
   deps.authorizer.authorize(actor, 'edit tokens');
   const scopes = input.scopes == null ? undefined : normalizeScopes(input.scopes);
-  if (scopes) {
-    assertKnownScopes(scopes, deps.config.knownScopes);
-    if (!isAdmin(actor)) assertSubset(scopes, actor.scopes);
-  }
+  if (scopes) assertKnownScopes(scopes, deps.config.knownScopes);
   if (input.policy != null) validatePolicy(input.policy, deps.config.policyResources);
   const now = deps.now();
   if (input.expires != null && input.expires.getTime() < now.getTime() + deps.config.minExpirySeconds * 1000) {
@@ -81,6 +78,8 @@ async function applyEdit(
   now: Date,
 ): Promise<TokenRow> {
   const token = await lockedVisibleToken(deps, tx, actor, input.key);
+  const replaced = input.expires !== undefined && (await tx.token.findUnique({ where: { replacesKey: token.key }, select: { key: true } })) !== null;
+  assertMayMint(deps.authorizer, actor, { operation: 'edit', token, replaced, scopes, policy: input.policy, expires: input.expires });
   if (token.tokenType !== 'user') throw new InvalidInputError('Only user tokens can be edited', 'key');
   if (!isActive(token, now)) throw new TokenNotActiveError(token.key, 'is revoked or expired');
   const data = changedFields(token, input, scopes);
@@ -90,8 +89,9 @@ async function applyEdit(
   const change = changeBy(actor, now);
   const edited = await tx.token.update({ where: { key: token.key }, data: { ...data, lastUpdatedAt: now } });
   await appendEntries(tx, [entryFor(edited, 'edit', change, oldValues(token, input))]);
+  if (scopes && data.scopes !== undefined) await narrowDescendants(tx, deps.config.engine, token.key, scopes, change);
   const shortened = edited.expiresAt !== null && (token.expiresAt === null || edited.expiresAt < token.expiresAt);
-  if (shortened) await shortenDescendants(tx, token.key, edited.expiresAt!, change);
+  if (shortened) await shortenDescendants(tx, deps.config.engine, token.key, edited.expiresAt!, change);
   return edited;
 }
 

@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import type { DatabaseTransaction, Prisma, TokenRow } from '../../db/client.ts';
+import type { Prisma } from '../../db/client.ts';
 import { betweenChunks, inTransaction } from '../../db/transaction.ts';
-import { canSee, isOperator } from '../rules/authorization.ts';
+import { isOperator } from '../rules/authorization.ts';
 import type { DomainDeps } from '../deps.ts';
-import { InvalidInputError, TokenNotFoundError } from '../errors.ts';
+import { InvalidInputError } from '../errors.ts';
 import { revokeTrees } from '../../db/bulk.ts';
 import { chunks } from '../../db/chunks.ts';
 import { changeBy, stampOf, type ChangeContext } from '../history/entries.ts';
+import { tally, type RevocationResult } from '../revocation.ts';
 import type { Actor } from '../model.ts';
-import { hashToken } from '../secrets.ts';
-import { isWellFormed } from '../verification.ts';
-import { list, longText, optional, parseInput, tokenKey, username } from '../rules/input.ts';
+import { list, longText, optional, parseInput, username } from '../rules/input.ts';
 import { tokenFilter, tokenFilterWhere, type TokenFilter } from '../token-filter.ts';
 
 export interface InvalidateTokensInput {
@@ -22,10 +21,8 @@ export interface InvalidateTokensInput {
   reason?: string | null;
 }
 
-export interface InvalidateTokensResult {
-  count: number;
-  keys: string[];
-}
+/** How many tokens were revoked in all, and the first of them (at most REPORTED_KEYS). */
+export type InvalidateTokensResult = RevocationResult;
 
 /** djblets' invalidate_tokens: marks matching valid tokens and their descendants invalid, one REVOKE entry each. */
 const invalidateTokensInput = z.object({
@@ -67,11 +64,12 @@ async function invalidateMatching(deps: DomainDeps, where: Prisma.TokenWhereInpu
   // sort every remaining match per page (SQLite filters by the username index),
   // which made 100,000 tokens take twice as long.
   const roots = (await deps.db.token.findMany({ where, select: { key: true } })).map((token) => token.key);
-  const keys: string[] = [];
+  // A count and the first keys only: the answer stays the same size however many tokens were revoked.
+  const result: InvalidateTokensResult = { count: 0, keys: [] };
   for (const chunk of chunks(roots, ROOTS_PER_TRANSACTION)) {
     await betweenChunks();
-    keys.push(...(await inTransaction(deps.db, (tx) => revokeTrees(tx, deps.config.engine, chunk, reason, stampOf(change)))));
+    tally(result, await inTransaction(deps.db, (tx) => revokeTrees(tx, deps.config.engine, chunk, reason, stampOf(change))));
   }
-  return { count: keys.length, keys };
+  return result;
 }
 

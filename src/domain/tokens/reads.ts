@@ -3,7 +3,8 @@ import type { HistoryRow, Prisma, TokenRow } from '../../db/client.ts';
 import { canSee } from '../rules/authorization.ts';
 import type { DomainDeps } from '../deps.ts';
 import type { Actor } from '../model.ts';
-import { planPage, type Page, type PageRequest } from '../pagination.ts';
+import { firstChildren } from '../../db/children.ts';
+import { checkPageSize, planPage, type Page, type PageRequest } from '../pagination.ts';
 import { optional, parseInput, shortText, tokenKey } from '../rules/input.ts';
 import { tokenFilter, tokenFilterWhere, type TokenFilter } from '../token-filter.ts';
 
@@ -48,8 +49,14 @@ export async function successorsByKeys(deps: DomainDeps, keys: readonly string[]
   return keys.map((key) => byReplaced.get(key) ?? null);
 }
 
-export async function childrenByParentKeys(deps: DomainDeps, keys: readonly string[]): Promise<TokenRow[][]> {
-  const rows = await deps.db.token.findMany({ where: { parentKey: { in: [...keys] } }, orderBy: [{ createdAt: 'asc' }, { key: 'asc' }] });
+/**
+ * The first `first` children of each parent, oldest first, in the order asked,
+ * for DataLoader: one statement for the batch, at most `first` rows a parent
+ * (db/children.ts). Same owner as the parent, as above.
+ */
+export async function childrenByParentKeys(deps: DomainDeps, keys: readonly string[], first: number): Promise<TokenRow[][]> {
+  checkPageSize('first', first);
+  const rows = await firstChildren(deps.db, deps.config.engine, keys, first);
   const byParent = new Map<string, TokenRow[]>(keys.map((key) => [key, []]));
   for (const row of rows) if (row.parentKey !== null) byParent.get(row.parentKey)?.push(row);
   return keys.map((key) => byParent.get(key) ?? []);
@@ -67,5 +74,8 @@ export async function listTokens(deps: DomainDeps, actor: Actor, rawInput: ListT
   if (!input.includeInvalid) where.valid = true;
   const plan = planPage<TokenRow, string>(request, { time: 'createdAt', id: 'key' });
   const rows = await deps.db.token.findMany({ where: { AND: [where, plan.where] }, orderBy: plan.orderBy, take: plan.take });
-  return plan.finish(rows, () => deps.db.token.count({ where }));
+  return plan.finish(rows, {
+    count: () => deps.db.token.count({ where }),
+    exists: async (bound) => (await deps.db.token.findFirst({ where: { AND: [where, bound] }, select: { key: true } })) !== null,
+  });
 }

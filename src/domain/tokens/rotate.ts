@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { DatabaseTransaction, TokenRow } from '../../db/client.ts';
+import { lockParent } from '../../db/locks.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import type { DomainDeps } from '../deps.ts';
 import { shortenDescendants } from '../descendants.ts';
 import { lockedVisibleToken } from '../locked-token.ts';
-import { canSee } from '../rules/authorization.ts';
+import { assertMayMint } from '../rules/minting.ts';
 import { TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from '../errors.ts';
 import { DEFAULT_MAX_ATTEMPTS, insertInTransaction, insertWithRetries, type GeneratedTokenResult, type TokenFields, type TokenInsert } from '../insertion.ts';
 import { appendEntries, changeBy, entryFor, type ChangeContext } from '../history/entries.ts';
@@ -46,7 +47,9 @@ export async function rotateToken(deps: DomainDeps, actor: Actor, rawInput: Rota
   const now = deps.now();
   const change = changeBy(actor, now);
   const old = await deps.db.token.findUnique({ where: { key } });
-  if (!old || !canSee(actor, old.username)) throw new TokenNotFoundError(key);
+  if (!old) throw new TokenNotFoundError(key);
+  // The new token copies this read of the old one, so this read is what the rule must judge.
+  assertMayMint(deps.authorizer, actor, { operation: 'rotate', token: old });
   assertRotatable(old, now, false);
   const generator = deps.generators.get(old.generatorId);
   if (!generator) throw new UnknownTokenGeneratorError();
@@ -73,7 +76,11 @@ export async function rotateToken(deps: DomainDeps, actor: Actor, rawInput: Rota
   const insert: TokenInsert = async (token) => {
     try {
       return await inTransaction(deps.db, async (tx) => {
-        await retireOldToken(deps, tx, actor, key, gracePeriodSeconds ?? 0, change);
+        // Locks top-down, as revocation does: the parent (held still, and checked), then the old token.
+        if (old.parentKey) await holdParent(deps, tx, old.parentKey, key, now);
+        const current = await retireOldToken(deps, tx, actor, key, gracePeriodSeconds ?? 0, change);
+        // What the new token inherits is taken as read under the lock, so that a change that won the race (a narrowed scope, a shortened expiry) carries over.
+        Object.assign(token, { scopes: scopesOf(current), expiresAt: current.expiresAt, policy: asJsonObject(current.policy) });
         if ((await insertInTransaction(tx, token, change)) === 'secret-taken') throw new SecretCollision();
         return 'inserted' as const;
       });
@@ -99,18 +106,30 @@ function assertRotatable(token: TokenRow, now: Date, replaced: boolean): void {
  * again under its lock (a concurrent rotation or revocation may have won),
  * its name given up, then revoked at once or shortened to the grace period.
  */
-async function retireOldToken(deps: DomainDeps, tx: DatabaseTransaction, actor: Actor, key: string, graceSeconds: number, change: ChangeContext): Promise<void> {
+async function retireOldToken(deps: DomainDeps, tx: DatabaseTransaction, actor: Actor, key: string, graceSeconds: number, change: ChangeContext): Promise<TokenRow> {
   const old = await lockedVisibleToken(deps, tx, actor, key);
   const successor = await tx.token.findUnique({ where: { replacesKey: key }, select: { key: true } });
   assertRotatable(old, change.eventTime, successor !== null);
   await tx.token.update({ where: { key }, data: { activeName: null } });
   if (graceSeconds === 0) {
     await revokeOne(deps, tx, key, 'rotated', change);
-    return;
+    return old;
   }
   const graceEnd = new Date(change.eventTime.getTime() + graceSeconds * 1000);
-  if (old.expiresAt !== null && old.expiresAt <= graceEnd) return;
+  if (old.expiresAt !== null && old.expiresAt <= graceEnd) return old;
   const shortened = await tx.token.update({ where: { key }, data: { expiresAt: graceEnd, lastUpdatedAt: change.eventTime } });
   await appendEntries(tx, [entryFor(shortened, 'edit', change, { expires: old.expiresAt })]);
-  await shortenDescendants(tx, key, graceEnd, change);
+  await shortenDescendants(tx, deps.config.engine, key, graceEnd, change);
+  return old;
+}
+
+/**
+ * A derived token's parent, held for the rest of the rotation's transaction:
+ * the new token hangs below it too, so it must still be usable, and a
+ * revocation of it must wait for the new token and then see it.
+ */
+async function holdParent(deps: DomainDeps, tx: DatabaseTransaction, parentKey: string, key: string, now: Date): Promise<void> {
+  await lockParent(tx, deps.config.engine, parentKey);
+  const parent = await tx.token.findUnique({ where: { key: parentKey }, select: { valid: true, expiresAt: true } });
+  if (!parent || !isActive(parent, now)) throw new TokenNotActiveError(key, 'derives from a token that is revoked or expired');
 }

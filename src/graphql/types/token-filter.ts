@@ -16,5 +16,7 @@ export const TokenFilterInput = builder.inputType('TokenFilter', {
   }),
 });
 
-// The input's shape is the domain's filter; this line fails to compile if they drift apart.
-export type TokenFilterShape = typeof TokenFilterInput.$inferInput extends TokenFilter ? true : never;
+/** true when A and B name the same fields and every A is a B; false otherwise (never `never`, which would satisfy anything). */
+type SameFields<A, B> = [A] extends [B] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false;
+// The input's shape is the domain's filter, both ways: a criterion on one side only, or typed apart, fails to compile here.
+true satisfies SameFields<typeof TokenFilterInput.$inferInput, TokenFilter>;

@@ -77,7 +77,7 @@ builder.objectFields(TokenRef, (t) => ({
     resolve: async (token, { first }, context) => {
       const size = first ?? MAX_CHILDREN_DEFAULT;
       if (size < 0 || size > MAX_PAGE_SIZE) throw new BadQueryInputError('PAGE_SIZE_TOO_LARGE', `first must be between 0 and ${MAX_PAGE_SIZE}`);
-      return (await context.loaders.childrenByParentKey.load(token.key)).slice(0, size);
+      return context.loaders.childrenByParentKey.load({ parentKey: token.key, first: size });
     },
   }),
 }));
