@@ -11,8 +11,8 @@ import type { ServerContext, SuccessfulAuthentication } from './server-context.t
 export type { ServerContext, SuccessfulAuthentication };
 
 /** djblets' header and wording for a request authenticated by a deprecated token format. */
-export const DEPRECATED_TOKEN_HEADER = 'x-api-token-deprecated';
-export const DEPRECATION_WARNING =
+const DEPRECATED_TOKEN_HEADER = 'x-api-token-deprecated';
+const DEPRECATION_WARNING =
   'This token uses a deprecated format. The token can still be used, but you should remove it and generate a new one to take advantage of security improvements.';
 
 /**

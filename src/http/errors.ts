@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts';
  */
 
 /** A fault of the request (bad input, refused query, a domain rule), as opposed to a fault of the server. */
-export function isClientError(error: unknown): boolean {
+function isClientError(error: unknown): boolean {
   if (error instanceof DomainError) return true;
   if (!(error instanceof GraphQLError)) return false;
   const original = error.originalError;

@@ -11,8 +11,8 @@ import { unavailability } from './errors.ts';
  * authenticates with its own Bearer token (authentication-plugin.ts, which
  * runs first); the answers are the domain's, spelled as the RFCs spell them.
  */
-export const INTROSPECT_PATH = '/oauth/introspect';
-export const REVOKE_PATH = '/oauth/revoke';
+const INTROSPECT_PATH = '/oauth/introspect';
+const REVOKE_PATH = '/oauth/revoke';
 
 export function isOAuthRequest(request: Request): boolean {
   return new URL(request.url).pathname.startsWith('/oauth/');
@@ -37,7 +37,7 @@ export type OAuthErrorCode =
   | 'server_error';
 
 /** The code that goes with a status when nothing more specific is known. */
-export function oauthErrorCode(status: number): OAuthErrorCode {
+function oauthErrorCode(status: number): OAuthErrorCode {
   if (status === 401) return 'invalid_token';
   if (status === 403) return 'insufficient_scope';
   if (status === 429 || status === 503) return 'temporarily_unavailable';

@@ -8,7 +8,7 @@ import { refusal } from './refusal.ts';
  * Content-Length bytes, so checking the header bounds what is read; a body
  * without one (chunked) is refused rather than read to find out.
  */
-export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * 1024;
 
 export const requestLimitsPlugin: Plugin = {
   onRequest({ request, endResponse }) {

@@ -32,7 +32,7 @@ function toPostgres(kind: Column<string>['kind'], value: unknown): unknown {
 function rowOf(columns: readonly Column<string>[], row: unknown[] | undefined): Record<string, unknown> | null {
   if (!row) return null;
   const token: Record<string, unknown> = {};
-  columns.forEach((column, index) => (token[column.field] = row[index] ?? null));
+  for (const [index, column] of columns.entries()) token[column.field] = row[index] ?? null;
   return token;
 }
 

@@ -38,7 +38,7 @@ function fromSqlite(kind: Column<string>['kind'], value: unknown): unknown {
 function rowOf(columns: readonly Column<string>[], row: unknown[] | undefined): Record<string, unknown> | null {
   if (!row) return null;
   const token: Record<string, unknown> = {};
-  columns.forEach((column, index) => (token[column.field] = fromSqlite(column.kind, row[index])));
+  for (const [index, column] of columns.entries()) token[column.field] = fromSqlite(column.kind, row[index]);
   return token;
 }
 
@@ -160,14 +160,10 @@ export class SqliteHotPath implements HotPath {
 
   private async commitInserts(): Promise<void> {
     const batch = this.pendingInserts.splice(0);
-    const outcomes: InsertOutcome[] = [];
-    const insertAll = this.db.transaction(() => {
-      outcomes.length = 0;
-      for (const { token, entry, parent } of batch) outcomes.push(this.insertOne(token, entry, parent));
-    });
+    // A retried transaction runs the function again, so each run gathers its own outcomes.
+    const insertAll = this.db.transaction(() => batch.map((insert) => ({ insert, outcome: this.insertOne(insert.token, insert.entry, insert.parent) })));
     try {
-      await retryWhileBusy(() => insertAll.immediate());
-      batch.forEach((insert, index) => insert.resolve(outcomes[index]!));
+      for (const { insert, outcome } of await retryWhileBusy(() => insertAll.immediate())) insert.resolve(outcome);
     } catch (error) {
       for (const insert of batch) insert.reject(error);
     }

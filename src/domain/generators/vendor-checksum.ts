@@ -6,17 +6,17 @@ import { crc32 } from 'node:zlib';
 import { InvalidInputError, quote } from '../errors.ts';
 import type { GeneratedToken, TokenGenerator, TokenGeneratorContext, TokenInfo } from './types.ts';
 
-export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const VENDOR_TOKEN_LENGTH = 255;
-export const VENDOR_CHECKSUM_LENGTH = 6;
-export const TOKEN_TYPE_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const VENDOR_TOKEN_LENGTH = 255;
+const VENDOR_CHECKSUM_LENGTH = 6;
+const TOKEN_TYPE_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
 
 const BASE62_BODY = /^[0-9A-Za-z]+$/;
 // Largest multiple of 62 that fits in a byte: bytes at or above it are
 // rejected so every alphabet character is equally likely (no modulo bias).
 const UNBIASED_BYTE_LIMIT = 256 - (256 % 62);
 
-export function randomBase62(length: number): string {
+function randomBase62(length: number): string {
   let result = '';
   while (result.length < length) {
     // ~3% of bytes are rejected; over-draw a little to usually finish in one pass.

@@ -42,7 +42,7 @@ const LONE_SURROGATE_MESSAGE = 'must be valid Unicode text (it holds a lone surr
 export const isWellFormedText = (value: string): boolean => !LONE_SURROGATE.test(value);
 
 /** At most `max` characters, no control characters (tab and newline allowed in free text). */
-export const text = (max: number, freeText = false) =>
+const text = (max: number, freeText = false) =>
   z
     .string()
     .refine(isWellFormedText, { message: LONE_SURROGATE_MESSAGE, abort: true })
@@ -84,8 +84,6 @@ export const nameText = z
   })
   .transform((value) => value.trim().normalize('NFC'))
   .pipe(z.string().min(1, 'must not be blank').pipe(shortText));
-export const tokenName = nameText;
-export const serviceName = nameText;
 
 /**
  * Gafaelfawr's rule (USERNAME_PATTERN), said as it is: its required letter
@@ -104,8 +102,8 @@ export const list = <Item extends z.ZodType>(item: Item) => z.array(item).max(LI
 /** Why a JSON document is refused, or null. Iterative, so that deep nesting cannot exhaust the stack. */
 function jsonProblem(document: JsonObject): string | null {
   const pending: { value: unknown; depth: number }[] = [{ value: document, depth: 1 }];
-  while (pending.length > 0) {
-    const { value, depth } = pending.pop()!;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
     if (typeof value === 'string') {
       if (value.includes('\u0000')) return 'must not contain NUL characters';
       if (!isWellFormedText(value)) return LONE_SURROGATE_MESSAGE;
@@ -142,7 +140,8 @@ export const optional = <Schema extends z.ZodType>(schema: Schema) => schema.nul
 export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, prefix?: string): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  // zod reports at least one issue with every failure.
+  const [issue = { path: [], message: 'is not valid' }] = result.error.issues;
   const field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || null;
   throw new InvalidInputError(field ? `${field} ${issue.message}` : issue.message, field);
 }

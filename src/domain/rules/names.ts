@@ -18,7 +18,7 @@ export async function claimName(tx: DatabaseTransaction, username: string, name:
   await tx.token.update({ where: { key: holder.key }, data: { activeName: null } });
 }
 
-export function nameHolder(db: Database | DatabaseTransaction, username: string, name: string) {
+function nameHolder(db: Database | DatabaseTransaction, username: string, name: string) {
   return db.token.findFirst({ where: { username, activeName: name }, select: { key: true, valid: true, expiresAt: true } });
 }
 

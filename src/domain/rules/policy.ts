@@ -140,7 +140,7 @@ export function isAtLeastAsRestrictive(candidate: JsonObject, bound: JsonObject)
     });
     const itemIds = new Set(resourceSections.flatMap((section) => Object.keys(section)));
     for (const resourceId of [...itemIds, unnamed(itemIds)]) {
-      const consulted = resourceMaps.flatMap((resources, index) => [resourceSections[index]![resourceId], resourceSections[index]!['*'], resources['*']]);
+      const consulted = resourceMaps.flatMap((resources, index) => [resourceSections[index]?.[resourceId], resourceSections[index]?.['*'], resources['*']]);
       // The request's method is upper-cased before it is compared, so only upper-case entries can ever match.
       const methods = new Set(consulted.flatMap(methodsNamedIn).filter((method) => method === method.toUpperCase()));
       for (const method of [...methods, unnamed(methods)]) {

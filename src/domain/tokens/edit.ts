@@ -7,7 +7,7 @@ import type { DomainDeps } from '../deps.ts';
 import { narrowDescendants, shortenDescendants } from '../descendants.ts';
 import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqueViolation, TokenNotActiveError } from '../errors.ts';
 import { appendEntries, changeBy, entryFor, type OldValues } from '../history/entries.ts';
-import { instant, jsonDocument, longText, optional, parseInput, scopeList, tokenKey, tokenName } from '../rules/input.ts';
+import { instant, jsonDocument, longText, optional, parseInput, nameText, scopeList, tokenKey } from '../rules/input.ts';
 import type { Actor, JsonObject } from '../model.ts';
 import { claimName, isNameTaken } from '../rules/names.ts';
 import { assertMayMint } from '../rules/minting.ts';
@@ -28,7 +28,7 @@ export interface EditTokenInput {
 
 const editTokenInput = z.object({
   key: tokenKey,
-  name: optional(tokenName),
+  name: optional(nameText),
   scopes: optional(scopeList),
   // null is a value here (clear the expiry), so only undefined means "unchanged".
   expires: instant.nullable().optional(),
@@ -90,8 +90,10 @@ async function applyEdit(
   const edited = await tx.token.update({ where: { key: token.key }, data: { ...data, lastUpdatedAt: now } });
   await appendEntries(tx, [entryFor(edited, 'edit', change, oldValues(token, input))]);
   if (scopes && data.scopes !== undefined) await narrowDescendants(tx, deps.config.engine, token.key, scopes, change);
-  const shortened = edited.expiresAt !== null && (token.expiresAt === null || edited.expiresAt < token.expiresAt);
-  if (shortened) await shortenDescendants(tx, deps.config.engine, token.key, edited.expiresAt!, change);
+  // Shortened, or given an expiry where there was none: no descendant may outlive it.
+  if (edited.expiresAt !== null && (token.expiresAt === null || edited.expiresAt < token.expiresAt)) {
+    await shortenDescendants(tx, deps.config.engine, token.key, edited.expiresAt, change);
+  }
   return edited;
 }
 

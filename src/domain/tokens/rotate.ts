@@ -26,7 +26,7 @@ export interface RotatedTokenResult extends GeneratedTokenResult {
   replaced: TokenRow;
 }
 
-export const MAX_GRACE_SECONDS = 30 * 86_400;
+const MAX_GRACE_SECONDS = 30 * 86_400;
 
 const rotateTokenInput = z.object({
   key: tokenKey,
