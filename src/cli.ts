@@ -11,8 +11,10 @@ Commands:
   serve                 Apply pending migrations and serve GraphQL (what npm start runs)
   migrate               Apply pending database migrations and exit
   maintenance           Record the expiry of expired tokens and delete history past its retention, now
-  token create --username U --scopes a,b [--name N] [--type user|service] [--expires ISO-8601]
-                        Mint a token and print it on stdout (how the first admin gets in)
+  token create --username U --scopes a,b --name N [--expires ISO-8601]
+                        Mint a USER token and print it on stdout (how the first admin gets in)
+  token create --type service|session --username U --scopes a,b [--expires ISO-8601]
+                        Mint a SERVICE (username bot-…) or SESSION token, which has no name
   token revoke --key K [--reason R]
                         Revoke a token and every token derived from it
   token rotate --key K [--grace SECONDS]
