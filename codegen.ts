@@ -12,7 +12,8 @@ const config: CodegenConfig = {
     'examples/generated/': {
       documents: ['examples/**/*.graphql'],
       preset: 'client',
-      config: { useTypeImports: true, enumsAsTypes: true, scalars },
+      // `.ts` extensions: examples/ is typechecked with the rest (NodeNext resolution) and runs under Node's tsx loader.
+      config: { useTypeImports: true, enumsAsTypes: true, scalars, importExtension: '.ts' },
     },
     // The operations the tests send, written with the generated `graphql(...)`
     // (the preset's string-keyed overloads: no babel/swc plugin), so that a

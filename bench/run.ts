@@ -1,7 +1,8 @@
 /**
  * Tessera's benchmark: `npm run bench` (full, ~20 min) or `npm run bench -- --quick` (CI's smoke run).
  *
- * A. Throughput of verify, introspect, create and history on SQLite and
+ * A. Throughput of verify, introspect (GraphQL's introspectToken, and POST
+ *    /oauth/introspect as oauth-introspect), create and history on SQLite and
  *    PostgreSQL, and of better-auth's api-key plugin (the peer), as ratios to
  *    a bare graphql-yoga server measured in the same run, the way
  *    ../shared/peers/side-by-side.sh measures them (autocannon in its own
@@ -63,7 +64,8 @@ say(
   `# throughput: ${options.rounds} round(s), ${options.durationS} s per case and connection count (${options.connections.join(', ')}), ${options.warmupS} s warm-up at c=16; ` +
     `bulk: ${options.historyDepth.toLocaleString('en')} history entries, ${options.invalidateTokens.toLocaleString('en')} tokens to invalidate, sweeps of ${options.sweepSizes.map((n) => n.toLocaleString('en')).join(' and ')}`,
 );
-for (const file of driftFromShared()) say(`# WARNING: ${file} differs from its original in ../shared/peers: the comparison with side-by-side.sh no longer holds`);
+for (const file of driftFromShared())
+  say(`# WARNING: ${file} differs from its original in ../shared/peers: the comparison with side-by-side.sh no longer holds`);
 
 let postgres: PostgresServer | null = null;
 const engines: Engine[] = [];
@@ -81,7 +83,9 @@ try {
     postgres = found.server;
     if (postgres) {
       engines.push(engine);
-      say(`# PostgreSQL ${postgres.version} from ${postgres.source}: the bench creates its own databases there (bench_${process.pid}_*) and drops them at the end`);
+      say(
+        `# PostgreSQL ${postgres.version} from ${postgres.source}: the bench creates its own databases there (bench_${process.pid}_*) and drops them at the end`,
+      );
     } else {
       say(`# PostgreSQL SKIPPED: none available (${found.reason}); set BENCH_DATABASE_URL to a server the bench may create databases on`);
     }
@@ -173,7 +177,9 @@ const bulkSummary = bulkRows(bulk);
 const durationS = (performance.now() - startedAt) / 1000;
 say('');
 if (rows.length > 0) {
-  say(`Throughput: median req/s over ${options.rounds} round(s) [min–max], p50/p99 latency (medians), ratios of medians at the same c (÷ yoga: the bare graphql-yoga baseline; ÷ peer: better-auth's api-key plugin)`);
+  say(
+    `Throughput: median req/s over ${options.rounds} round(s) [min–max], p50/p99 latency (medians), ratios of medians at the same c (÷ yoga: the bare graphql-yoga baseline; ÷ peer: better-auth's api-key plugin)`,
+  );
   say(throughputTable(rows));
   say('');
 }
@@ -182,9 +188,24 @@ if (bulkSummary.length > 0) {
   say(bulkTable(bulkSummary));
   say('');
 }
-const missed = [...rows.filter((row) => row.verdict === 'MISSED').map((row) => `${row.id} (${row.engine}) c=${row.connections}`), ...bulkSummary.filter((row) => row.verdict === 'MISSED').map((row) => `${row.case} (${row.engine}) ${row.measure.trim()}`)];
+const missed = [
+  ...rows.filter((row) => row.verdict === 'MISSED').map((row) => `${row.id} (${row.engine}) c=${row.connections}`),
+  ...bulkSummary.filter((row) => row.verdict === 'MISSED').map((row) => `${row.case} (${row.engine}) ${row.measure.trim()}`),
+];
 if (missed.length > 0) say(`# targets missed: ${missed.join('; ')}`);
-const path = saveJson({ ...env, options: { ...options, only: [...options.only], postgresUrl: options.postgresUrl ? '(set)' : null }, postgres: postgres && { source: postgres.source, version: postgres.version }, durationS, throughput: { summary: rows, measurements: throughput }, bulk: { summary: bulkSummary, results: bulk }, failures, missed }, options.quick);
+const path = saveJson(
+  {
+    ...env,
+    options: { ...options, only: [...options.only], postgresUrl: options.postgresUrl ? '(set)' : null },
+    postgres: postgres && { source: postgres.source, version: postgres.version },
+    durationS,
+    throughput: { summary: rows, measurements: throughput },
+    bulk: { summary: bulkSummary, results: bulk },
+    failures,
+    missed,
+  },
+  options.quick,
+);
 say(`# ${failures.length === 0 ? 'every response passed its check' : `${failures.length} FAILURE(S):\n#   ${failures.join('\n#   ')}`}`);
 say(`# done in ${durationS.toFixed(0)} s; saved to ${path}`);
 process.exit(failures.length === 0 ? 0 : 1);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -11,7 +11,12 @@ import { TokenService } from './domain/token-service.ts';
 import { UsageRecorder } from './domain/usage.ts';
 import { openHotPath, type StatementListener } from './db/hot-path/index.ts';
 import { pricingFor } from './graphql/complexity.ts';
+import { RequestAuthenticator } from './http/authenticate-request.ts';
+import { createFailureCounter } from './http/failure-counter.ts';
+import { isOAuthTarget, oauthHandler } from './http/oauth.ts';
+import { SECURITY_HEADERS } from './http/security-headers.ts';
 import { GRAPHQL_PATH, createGraphQLServer } from './http/yoga.ts';
+import { LiveFeed } from './feed/feed.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startSweeper } from './sweeper.ts';
 
@@ -30,6 +35,8 @@ export interface Tessera {
   config: Config;
   db: Database;
   tokens: TokenService;
+  /** The live change feed of this process. */
+  feed: LiveFeed;
   server: Server;
   logger: Logger;
   /** Writes the token uses noted so far (they are otherwise written every second, and at close). */
@@ -59,24 +66,38 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const hotPath = openHotPath(config.engine, config.databaseUrl, { onStatement, logger });
   const usage = new UsageRecorder(hotPath, config.lastUsedIntervalSeconds * 1000, logger);
   usage.start(config.lastUsedFlushSeconds * 1000);
-  const tokens = new TokenService({ db, config, generators, now, authorizer: new Authorizer(logger), hotPath, usage });
+  const authorizer = new Authorizer(logger);
+  const tokens = new TokenService({ db, config, generators, now, authorizer, hotPath, usage });
   const authenticator = new Authenticator(db, hotPath, usage, generators, config.bootstrapToken, now);
-  const yoga = createGraphQLServer({
-    tokens,
-    authenticator,
-    trustedProxies: config.trustedProxies,
-    authFailuresPerMinute: config.authFailuresPerMinute,
-    corsOrigins: config.corsOrigins,
-    pricing: pricingFor(config.knownScopes),
+  // One for every endpoint: a failed credential counts toward the same limit wherever it is presented.
+  const failures = createFailureCounter({ engine: config.engine, db, failuresPerMinute: config.authFailuresPerMinute, now, logger });
+  const requests = new RequestAuthenticator({ authenticator, trustedProxies: config.trustedProxies, failures, logger });
+  // Its reader starts with the first subscription.
+  const feed = new LiveFeed({
+    engine: config.engine,
+    databaseUrl: config.databaseUrl,
+    db,
+    authorizer,
+    now,
     logger,
+    maxStreamsPerToken: config.maxStreamsPerToken,
+    backlog: config.feedBacklog,
   });
-  const server = createServer(yoga);
+  const yoga = createGraphQLServer({ tokens, requests, corsOrigins: config.corsOrigins, pricing: pricingFor(config.knownScopes), logger, feed });
+  const oauth = oauthHandler({ tokens, requests, corsOrigins: config.corsOrigins, logger });
+  // The OAuth endpoints, a resource server's hot path, need nothing of GraphQL's: they skip yoga's pipeline altogether.
+  const server = createServer((request, response) => {
+    if (isOAuthTarget(request.url)) oauth(request, response);
+    else if (!hasUsableHost(request.headers.host)) refuseBadHost(response);
+    else yoga.requestListener(request, response);
+  });
   let stopSweeper: (() => Promise<void>) | null = null;
 
   return {
     config,
     db,
     tokens,
+    feed,
     server,
     logger,
     flushUsage: () => usage.flush(),
@@ -92,6 +113,8 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       }),
     close: async () => {
       await stopSweeper?.();
+      // Streams end (complete) before the connections carrying them are closed.
+      await feed.close();
       if (server.listening) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -101,4 +124,21 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       await db.$disconnect();
     },
   };
+}
+
+/** Host headers of the plain kind, which need no parsing to trust; anything else must make a URL. */
+const PLAIN_HOST = /^[A-Za-z0-9.:[\]-]*$/;
+
+/**
+ * Whether a URL can be built from the Host header. yoga's adapter builds one
+ * for every request, and answers one it cannot build with a 500 whose body
+ * carries the exception's stack.
+ */
+function hasUsableHost(host: string | undefined): boolean {
+  return host === undefined || PLAIN_HOST.test(host) || URL.canParse(`http://${host}/`);
+}
+
+function refuseBadHost(response: ServerResponse): void {
+  response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
+  response.end('Bad Host header\n');
 }

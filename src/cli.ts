@@ -8,7 +8,8 @@ import { serve } from './cli/serve.ts';
 const USAGE = `Usage: tessera <command>
 
 Commands:
-  serve                 Apply pending migrations and serve GraphQL (what npm start runs)
+  serve [--workers N]   Apply pending migrations and serve GraphQL (what npm start runs); with
+                        --workers, N processes share the port (0: one per CPU core)
   migrate               Apply pending database migrations and exit
   maintenance           Record the expiry of expired tokens and delete history past its retention, now
   token create --username U --scopes a,b --name N [--expires ISO-8601]
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, subcommand, ...rest] = argv;
   try {
     const config = loadConfig();
-    if (command === 'serve') await serve(config);
+    if (command === 'serve') await serve(config, argv.slice(1));
     else if (command === 'migrate') await migrate(config);
     else if (command === 'maintenance') await maintenance(config);
     else if (command === 'token' && subcommand === 'create') await createToken(config, rest);

@@ -38,9 +38,17 @@ const environmentSchema = z.object({
   TESSERA_SCOPES: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((scope) => scope.trim()).filter(Boolean))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((scope) => scope.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(scopeName, 'scope names look like read:all or exec:notebook'))),
-  TESSERA_TOKEN_PREFIX: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'lowercase letters and digits, starting with a letter, at most 16').default('tsr'),
+  TESSERA_TOKEN_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,15}$/, 'lowercase letters and digits, starting with a letter, at most 16')
+    .default('tsr'),
   TESSERA_DEFAULT_GENERATOR: z.enum(BUILT_IN_GENERATORS).default('vendor_checksum'),
   TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
   TESSERA_TRUST_PROXY: proxyHops.default(0),
@@ -49,15 +57,29 @@ const environmentSchema = z.object({
   TESSERA_LAST_USED_FLUSH_SECONDS: z.coerce.number().int().min(1).default(1),
   TESSERA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+  TESSERA_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(10_000).default(20),
+  TESSERA_FEED_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TESSERA_POLICY_RESOURCES: z
     .string()
     .optional()
-    .transform((list) => (list === undefined ? null : list.split(',').map((id) => id.trim()).filter(Boolean)))
+    .transform((list) =>
+      list === undefined
+        ? null
+        : list
+            .split(',')
+            .map((id) => id.trim())
+            .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'resource policy ids are letters, digits, dots, dashes and underscores')).nullable()),
   TESSERA_CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins look like https://app.example.com (scheme and host, no path)'))),
 });
 
@@ -85,6 +107,10 @@ export interface Config {
   /** How often the server records expiries and prunes history, in seconds; 0: never (run `tessera maintenance`). */
   sweepIntervalSeconds: number;
   historyRetentionDays: number;
+  /** Live change feed streams (tokenChanges subscriptions) one token may hold open in one process. */
+  maxStreamsPerToken: number;
+  /** Events a feed stream may hold unread before it is closed (its client resumes from its last cursor). */
+  feedBacklog: number;
   /** Resource ids a policy may name; null: any. */
   policyResources: readonly string[] | null;
   /** Origins a browser may call Tessera from; none: no cross-origin access. */
@@ -122,6 +148,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     lastUsedFlushSeconds: env.TESSERA_LAST_USED_FLUSH_SECONDS,
     sweepIntervalSeconds: env.TESSERA_SWEEP_INTERVAL_SECONDS,
     historyRetentionDays: env.TESSERA_HISTORY_RETENTION_DAYS,
+    maxStreamsPerToken: env.TESSERA_MAX_STREAMS_PER_TOKEN,
+    feedBacklog: env.TESSERA_FEED_BACKLOG,
     policyResources: env.TESSERA_POLICY_RESOURCES,
   };
 }

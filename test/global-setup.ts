@@ -59,10 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (requirePostgres()) {
-        throw new Error(
-          `TESSERA_REQUIRE_POSTGRES is set but the test PostgreSQL could not be started: ${reason}`,
-          { cause: error },
-        );
+        throw new Error(`TESSERA_REQUIRE_POSTGRES is set but the test PostgreSQL could not be started: ${reason}`, { cause: error });
       }
       url = null;
       const bar = '!'.repeat(78);

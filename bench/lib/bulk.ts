@@ -91,7 +91,15 @@ async function latencyOver(spec: Omit<LoadSpec, 'connections' | 'amount' | 'samp
  * way down (after a cursor computed from the database, checked against the
  * server's own), with and without a username filter.
  */
-export async function runDepth(engine: Engine, database: BenchDatabase, adminSecret: string, options: Options, workDir: string, say: Say, fail: Fail): Promise<DepthResult> {
+export async function runDepth(
+  engine: Engine,
+  database: BenchDatabase,
+  adminSecret: string,
+  options: Options,
+  workDir: string,
+  say: Say,
+  fail: Fail,
+): Promise<DepthResult> {
   const filteredUser = `${HISTORY_USERS_PREFIX}0`;
   const seed = await SeedConnection.open(database);
   let seedS: number;
@@ -116,7 +124,9 @@ export async function runDepth(engine: Engine, database: BenchDatabase, adminSec
   } finally {
     await seed.close();
   }
-  say(`# depth (${engine}): ${options.historyDepth.toLocaleString('en')} EDIT entries seeded in ${seedS.toFixed(1)} s; ${positions.total.toLocaleString('en')} in all, ${positions.filtered.toLocaleString('en')} of ${filteredUser}`);
+  say(
+    `# depth (${engine}): ${options.historyDepth.toLocaleString('en')} EDIT entries seeded in ${seedS.toFixed(1)} s; ${positions.total.toLocaleString('en')} in all, ${positions.filtered.toLocaleString('en')} of ${filteredUser}`,
+  );
 
   const server = await startTessera(`tessera-${engine}-depth`, database.url, workDir);
   try {
@@ -128,7 +138,9 @@ export async function runDepth(engine: Engine, database: BenchDatabase, adminSec
     ] as const) {
       const page = await graphql<{ tokenHistory: { edges: { cursor: string }[] } }>(server.url, HISTORY_CURSORS_QUERY, { after, filter }, adminSecret);
       if (page.tokenHistory.edges.length !== 100 || page.tokenHistory.edges[0]!.cursor !== expected) {
-        fail(`depth (${engine}): the page after the cursor of ${what} does not start where the database says (${page.tokenHistory.edges[0]?.cursor} ≠ ${expected})`);
+        fail(
+          `depth (${engine}): the page after the cursor of ${what} does not start where the database says (${page.tokenHistory.edges[0]?.cursor} ≠ ${expected})`,
+        );
       }
     }
     const spec = (label: string, variables: Record<string, unknown>) => ({
@@ -144,8 +156,12 @@ export async function runDepth(engine: Engine, database: BenchDatabase, adminSec
     const deep = await latencyOver(spec('deep', { after: positions.deepAfter }), n, server.pid, fail);
     const filteredFirst = await latencyOver(spec('filtered first', { filter: { username: filteredUser } }), n, server.pid, fail);
     const filteredDeep = await latencyOver(spec('filtered deep', { after: positions.filteredAfter, filter: { username: filteredUser } }), n, server.pid, fail);
-    say(`depth (${engine})  first page ${fmt(first)}; page at ${options.deepOffset.toLocaleString('en')} ${fmt(deep)}; deep/first ${(deep.p50 / first.p50).toFixed(2)}`);
-    say(`depth (${engine})  ${filteredUser}: first page ${fmt(filteredFirst)}; page at ${filteredDeepOffset.toLocaleString('en')} ${fmt(filteredDeep)}; deep/first ${(filteredDeep.p50 / filteredFirst.p50).toFixed(2)}`);
+    say(
+      `depth (${engine})  first page ${fmt(first)}; page at ${options.deepOffset.toLocaleString('en')} ${fmt(deep)}; deep/first ${(deep.p50 / first.p50).toFixed(2)}`,
+    );
+    say(
+      `depth (${engine})  ${filteredUser}: first page ${fmt(filteredFirst)}; page at ${filteredDeepOffset.toLocaleString('en')} ${fmt(filteredDeep)}; deep/first ${(filteredDeep.p50 / filteredFirst.p50).toFixed(2)}`,
+    );
     return {
       case: 'depth',
       engine,
@@ -181,7 +197,14 @@ export async function runInvalidate(engine: Engine, databases: Databases, option
   let seedS: number;
   try {
     const started = performance.now();
-    await seedUserTokens(seed, { username: 'bulk', count: N, namePrefix: 'bulk-', createdAt: new Date(Date.now() - DAY_MS), expiresAt: null, scopes: ['user:token'] });
+    await seedUserTokens(seed, {
+      username: 'bulk',
+      count: N,
+      namePrefix: 'bulk-',
+      createdAt: new Date(Date.now() - DAY_MS),
+      expiresAt: null,
+      scopes: ['user:token'],
+    });
     await seed.settle();
     seedS = secondsSince(started);
   } finally {
@@ -214,7 +237,10 @@ export async function runInvalidate(engine: Engine, databases: Databases, option
         timeoutS: 120,
       },
     ];
-    await runLoad(probes.map((spec) => ({ ...spec, label: `${spec.label} warm-up`, amount: 200, samples: false })), server.pid);
+    await runLoad(
+      probes.map((spec) => ({ ...spec, label: `${spec.label} warm-up`, amount: 200, samples: false })),
+      server.pid,
+    );
     const load = startLoad(probes, server.pid);
     await load.started;
     await sleep(1000);
@@ -250,7 +276,8 @@ export async function runInvalidate(engine: Engine, databases: Databases, option
     try {
       const stillValid = await check.count(`SELECT count(*) AS n FROM tokens WHERE username = 'bulk' AND valid`);
       const entries = await check.count(`SELECT count(*) AS n FROM token_change_history WHERE username = 'bulk' AND action = 'revoke'`);
-      if (stillValid !== 0 || entries !== N) fail(`invalidate (${engine}): afterwards ${stillValid} tokens of bulk are still valid and ${entries} REVOKE entries exist (expected 0 and ${N})`);
+      if (stillValid !== 0 || entries !== N)
+        fail(`invalidate (${engine}): afterwards ${stillValid} tokens of bulk are still valid and ${entries} REVOKE entries exist (expected 0 and ${N})`);
     } finally {
       await check.close();
     }
@@ -272,7 +299,9 @@ export async function runInvalidate(engine: Engine, databases: Databases, option
     say(
       `invalidate (${engine})  ${N.toLocaleString('en')} tokens in ${result.wallS.toFixed(2)} s (seeded in ${seedS.toFixed(1)} s); RSS ${result.rssBeforeMb.toFixed(0)} → peak ${peakRss.toFixed(0)} MB (VmHWM ${hwm.toFixed(0)} MB)`,
     );
-    say(`invalidate (${engine})  meanwhile generateToken ${fmt(result.generateDuring)}, max ${result.generateDuring.max.toFixed(0)} ms; viewer ${fmt(result.viewerDuring)}, max ${result.viewerDuring.max.toFixed(0)} ms`);
+    say(
+      `invalidate (${engine})  meanwhile generateToken ${fmt(result.generateDuring)}, max ${result.generateDuring.max.toFixed(0)} ms; viewer ${fmt(result.viewerDuring)}, max ${result.viewerDuring.max.toFixed(0)} ms`,
+    );
     return result;
   } finally {
     await server.stop();
@@ -281,9 +310,14 @@ export async function runInvalidate(engine: Engine, databases: Databases, option
 }
 
 async function timedMaintenance(database: BenchDatabase, expected: number, fail: Fail, what: string): Promise<number> {
-  const run = await runCommand(process.execPath, [TESSERA_BIN, 'maintenance'], { cwd: PROJECT_ROOT, env: tesseraEnvironment(database.url), timeoutMs: 600_000 });
+  const run = await runCommand(process.execPath, [TESSERA_BIN, 'maintenance'], {
+    cwd: PROJECT_ROOT,
+    env: tesseraEnvironment(database.url),
+    timeoutMs: 600_000,
+  });
   const recorded = Number(/Recorded the expiry of (\d+) token/.exec(run.stdout)?.[1] ?? Number.NaN);
-  if (run.code !== 0 || recorded !== expected) fail(`${what}: tessera maintenance exited ${run.code}, recorded ${recorded} (expected ${expected}): ${(run.stdout + run.stderr).trim().slice(0, 300)}`);
+  if (run.code !== 0 || recorded !== expected)
+    fail(`${what}: tessera maintenance exited ${run.code}, recorded ${recorded} (expected ${expected}): ${(run.stdout + run.stderr).trim().slice(0, 300)}`);
   return run.wallMs / 1000;
 }
 
@@ -303,7 +337,14 @@ export async function runSweeps(engine: Engine, databases: Databases, options: O
       let seedS: number;
       try {
         const started = performance.now();
-        await seedUserTokens(seed, { username, count: N, namePrefix: 'old-', createdAt: new Date(Date.now() - 2 * DAY_MS), expiresAt: new Date(Date.now() - DAY_MS), scopes: ['user:token'] });
+        await seedUserTokens(seed, {
+          username,
+          count: N,
+          namePrefix: 'old-',
+          createdAt: new Date(Date.now() - 2 * DAY_MS),
+          expiresAt: new Date(Date.now() - DAY_MS),
+          scopes: ['user:token'],
+        });
         await seed.settle();
         seedS = secondsSince(started);
       } finally {

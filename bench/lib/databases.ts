@@ -119,7 +119,11 @@ export class Databases {
           await this.admin(`CREATE DATABASE "${dbName(database)}" ENCODING 'UTF8' TEMPLATE template0`);
         }
         this.created.push(database);
-        const migrated = await runCommand(process.execPath, [TESSERA_BIN, 'migrate'], { cwd: PROJECT_ROOT, env: tesseraEnvironment(database.url), timeoutMs: 120_000 });
+        const migrated = await runCommand(process.execPath, [TESSERA_BIN, 'migrate'], {
+          cwd: PROJECT_ROOT,
+          env: tesseraEnvironment(database.url),
+          timeoutMs: 120_000,
+        });
         if (migrated.code !== 0) throw new Error(`tessera migrate failed on a new ${engine} database: ${(migrated.stdout + migrated.stderr).trim()}`);
         return database;
       })();

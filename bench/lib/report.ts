@@ -22,7 +22,7 @@ export interface ThroughputRow {
   p99: number;
   /** Median req/s ÷ the yoga baseline's median req/s, same connections. */
   ratioToBaseline: number | null;
-  /** Tessera's median ÷ the peer's (verify and create only). */
+  /** Tessera's median ÷ the peer's (verify and oauth-introspect ÷ its verify, create ÷ its create). */
   ratioToPeer: number | null;
   maxOtherPct: number;
   target: string;
@@ -42,14 +42,17 @@ export function summarize(measurements: ThroughputMeasurement[]): ThroughputRow[
   const of = (id: ThroughputCaseId, engine: Engine | 'none' | null, connections: number) =>
     measurements.filter((m) => m.id === id && (engine === null || m.engine === engine) && m.connections === connections);
   const medianRps = (list: ThroughputMeasurement[]) => (list.length === 0 ? null : median(list.map((m) => m.rps)));
-  const order: ThroughputCaseId[] = ['baseline', 'verify', 'introspect', 'create', 'history', 'peer-verify', 'peer-create'];
+  const order: ThroughputCaseId[] = ['baseline', 'verify', 'introspect', 'oauth-introspect', 'create', 'history', 'peer-verify', 'peer-create'];
   const engineOrder = ['none', 'sqlite', 'postgresql'];
-  keys.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id) || engineOrder.indexOf(a.engine) - engineOrder.indexOf(b.engine) || a.connections - b.connections);
+  keys.sort(
+    (a, b) => order.indexOf(a.id) - order.indexOf(b.id) || engineOrder.indexOf(a.engine) - engineOrder.indexOf(b.engine) || a.connections - b.connections,
+  );
   return keys.map(({ id, engine, connections }) => {
     const list = of(id, engine, connections);
     const rps = list.map((m) => m.rps);
     const baseline = medianRps(of('baseline', 'none', connections));
-    const peerId = id === 'verify' ? 'peer-verify' : id === 'create' ? 'peer-create' : null;
+    // A resource server's question to the peer is its verifyApiKey, whichever way Tessera is asked it.
+    const peerId = id === 'verify' || id === 'oauth-introspect' ? 'peer-verify' : id === 'create' ? 'peer-create' : null;
     const peer = peerId ? medianRps(of(peerId, null, connections)) : null;
     const rpsMedian = median(rps);
     const ratioToBaseline = baseline ? rpsMedian / baseline : null;
@@ -57,7 +60,8 @@ export function summarize(measurements: ThroughputMeasurement[]): ThroughputRow[
     const target = connections === 16 ? TARGETS[id] : undefined;
     let verdict: ThroughputRow['verdict'] = '';
     if (target) {
-      const missed = (ratioToBaseline !== null && ratioToBaseline < target.baseline) || (target.peer !== undefined && ratioToPeer !== null && ratioToPeer < target.peer);
+      const missed =
+        (ratioToBaseline !== null && ratioToBaseline < target.baseline) || (target.peer !== undefined && ratioToPeer !== null && ratioToPeer < target.peer);
       verdict = missed ? 'MISSED' : 'ok';
     }
     return {
@@ -138,13 +142,31 @@ export function bulkRows(results: BulkResult[]): BulkRow[] {
       add(r, 'deep ÷ first (p50)', ratio(r.deep.p50 / r.first.p50), '≤ 1.2', r.deep.p50 / r.first.p50 <= 1.2);
       add(r, `${r.filteredUser} (${n(r.filteredEntries)}): first page p50 / p99 ms`, lat(r.filteredFirst));
       add(r, `${r.filteredUser}: page at ${n(r.filteredDeepOffset)} p50 / p99 ms`, lat(r.filteredDeep));
-      add(r, `${r.filteredUser}: deep ÷ first (p50)`, ratio(r.filteredDeep.p50 / r.filteredFirst.p50), '≤ 1.2', r.filteredDeep.p50 / r.filteredFirst.p50 <= 1.2);
+      add(
+        r,
+        `${r.filteredUser}: deep ÷ first (p50)`,
+        ratio(r.filteredDeep.p50 / r.filteredFirst.p50),
+        '≤ 1.2',
+        r.filteredDeep.p50 / r.filteredFirst.p50 <= 1.2,
+      );
     } else if (result.case === 'invalidate') {
       const r: InvalidateResult = result;
       const big = r.tokens >= 100_000;
       add(r, `invalidateTokens of ${r.tokens.toLocaleString('en')}: wall s`, r.wallS.toFixed(2), big ? '≤ 5' : '', big ? r.wallS <= 5 : null);
-      add(r, 'server RSS before → peak MB (VmHWM)', `${r.rssBeforeMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} (${r.hwmMb.toFixed(0)})`, big ? '≤ 300' : '', big ? r.peakRssMb <= 300 : null);
-      add(r, 'generateToken meanwhile p50 / p99 / max ms', `${lat(r.generateDuring)} / ${ms(r.generateDuring.max)} (n=${r.generateDuring.n})`, r.engine === 'sqlite' ? 'max ≲ 250' : '', r.engine === 'sqlite' ? r.generateDuring.max <= 250 : null);
+      add(
+        r,
+        'server RSS before → peak MB (VmHWM)',
+        `${r.rssBeforeMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} (${r.hwmMb.toFixed(0)})`,
+        big ? '≤ 300' : '',
+        big ? r.peakRssMb <= 300 : null,
+      );
+      add(
+        r,
+        'generateToken meanwhile p50 / p99 / max ms',
+        `${lat(r.generateDuring)} / ${ms(r.generateDuring.max)} (n=${r.generateDuring.n})`,
+        r.engine === 'sqlite' ? 'max ≲ 250' : '',
+        r.engine === 'sqlite' ? r.generateDuring.max <= 250 : null,
+      );
       add(r, 'viewer meanwhile p50 / p99 / max ms', `${lat(r.viewerDuring)} / ${ms(r.viewerDuring.max)} (n=${r.viewerDuring.n})`);
       add(r, 'same, before it (idle): generate / viewer p99 ms', `${ms(r.generateIdle.p99)} / ${ms(r.viewerIdle.p99)}`);
     } else {
@@ -207,7 +229,10 @@ export function environment(options: Options) {
 
 export function saveJson(record: Record<string, unknown>, quick: boolean): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const path = join(RESULTS_DIR, `bench-${stamp}${quick ? '-quick' : ''}.json`);
   writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`);
   return path;

@@ -65,7 +65,14 @@ async function waitReady(child: ChildProcess, logPath: string, what: string, rea
   throw new Error(`${what} was not ready after ${timeoutMs / 1000} s:\n${logTail(logPath)}`);
 }
 
-function startProcess(label: string, workDir: string, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; logPath: string } {
+function startProcess(
+  label: string,
+  workDir: string,
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; logPath: string } {
   const logPath = join(workDir, `${label}.log`);
   const log = createWriteStream(logPath);
   const child = spawnTracked(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,11 +86,17 @@ const postOk = async (url: string, headers: Record<string, string>, body: string
   return response.status === 200 && (await response.text()).includes(expect);
 };
 
-/** `node bin/tessera.js serve` on this database, with NODE_ENV=production and LOG_LEVEL=silent. */
-export async function startTessera(label: string, databaseUrl: string, workDir: string, extraEnv: Record<string, string> = {}): Promise<Server> {
+/** `node bin/tessera.js serve [serveArgs]` on this database, with NODE_ENV=production and LOG_LEVEL=silent. */
+export async function startTessera(
+  label: string,
+  databaseUrl: string,
+  workDir: string,
+  extraEnv: Record<string, string> = {},
+  serveArgs: string[] = [],
+): Promise<Server> {
   const port = await freePort();
   const env = tesseraEnvironment(databaseUrl, { HOST, PORT: String(port), ...extraEnv });
-  const { child, logPath } = startProcess(label, workDir, process.execPath, [TESSERA_BIN, 'serve'], PROJECT_ROOT, env);
+  const { child, logPath } = startProcess(label, workDir, process.execPath, [TESSERA_BIN, 'serve', ...serveArgs], PROJECT_ROOT, env);
   const url = `http://${HOST}:${port}/graphql`;
   await waitReady(child, logPath, `Tessera (${label})`, () =>
     postOk(url, { authorization: `Bearer ${BOOTSTRAP}` }, '{"query":"{ viewer { username } }"}', '"username"'),

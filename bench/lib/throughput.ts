@@ -13,7 +13,7 @@ import { BOOTSTRAP, startTessera, type PeerServer, type Server } from './servers
  * before it is measured.
  */
 
-export type ThroughputCaseId = 'baseline' | 'verify' | 'introspect' | 'create' | 'history' | 'peer-verify' | 'peer-create';
+export type ThroughputCaseId = 'baseline' | 'verify' | 'introspect' | 'oauth-introspect' | 'create' | 'history' | 'peer-verify' | 'peer-create';
 
 export interface ThroughputCase {
   id: ThroughputCaseId;
@@ -57,7 +57,13 @@ const NO_ERRORS = ['"errors"'];
  * bootstrap secret, as side-by-side.sh does), one on a database seeded with
  * a few thousand tokens and their history for the history case.
  */
-export async function setupEngine(engine: Engine, wanted: Set<CaseId>, databases: Databases, workDir: string, say: (line: string) => void): Promise<EngineSetup> {
+export async function setupEngine(
+  engine: Engine,
+  wanted: Set<CaseId>,
+  databases: Databases,
+  workDir: string,
+  say: (line: string) => void,
+): Promise<EngineSetup> {
   const setup: EngineSetup = { engine, servers: [], hot: null, history: null, cases: [] };
   await Promise.all([setupHot(setup, wanted, databases, workDir, say), setupHistory(setup, wanted, databases, workDir, say)]);
   return setup;
@@ -86,7 +92,25 @@ async function setupHot(setup: EngineSetup, wanted: Set<CaseId>, databases: Data
         id: 'introspect',
         engine,
         server,
-        request: { url: server.url, headers: bearer(introspector.secret), body: body(INTROSPECT_QUERY, { t: subject.secret }), expect: ['"active":true'], reject: NO_ERRORS },
+        request: {
+          url: server.url,
+          headers: bearer(introspector.secret),
+          body: body(INTROSPECT_QUERY, { t: subject.secret }),
+          expect: ['"active":true'],
+          reject: NO_ERRORS,
+        },
+      },
+      {
+        // The same question as a resource server asks it, RFC 7662's form POST, served beside yoga (src/http/oauth.ts).
+        id: 'oauth-introspect',
+        engine,
+        server,
+        request: {
+          url: new URL('/oauth/introspect', server.url).href,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${introspector.secret}` },
+          body: new URLSearchParams({ token: subject.secret }).toString(),
+          expect: ['"active":true'],
+        },
       },
       {
         id: 'create',
@@ -102,7 +126,8 @@ async function setupHot(setup: EngineSetup, wanted: Set<CaseId>, databases: Data
         },
       },
     ];
-    setup.cases.unshift(...cases.filter((testCase) => wanted.has(testCase.id as CaseId)));
+    // Both introspection cases run under the one id `introspect`.
+    setup.cases.unshift(...cases.filter((testCase) => wanted.has((testCase.id === 'oauth-introspect' ? 'introspect' : testCase.id) as CaseId)));
   }
 }
 
@@ -121,7 +146,9 @@ async function setupHistory(setup: EngineSetup, wanted: Set<CaseId>, databases: 
     }
     const server = await startTessera(`tessera-${engine}-history`, database.url, workDir);
     setup.servers.push(server);
-    say(`# ${engine}: Tessera pid ${server.pid} for history (${tokens} tokens of ${HISTORY_USERS_PREFIX}0…9, a NOTEBOOK child under every third, a CREATE entry each)`);
+    say(
+      `# ${engine}: Tessera pid ${server.pid} for history (${tokens} tokens of ${HISTORY_USERS_PREFIX}0…9, a NOTEBOOK child under every third, a CREATE entry each)`,
+    );
     const admin = await mintToken(server.url, BOOTSTRAP, { username: 'admin', name: 'bench-admin', scopes: ['admin:token', 'user:token'] });
     setup.history = { database, adminSecret: admin.secret, tokens };
     if (wanted.has('history')) {
@@ -191,7 +218,18 @@ export async function runThroughput(cases: ThroughputCase[], options: Options, s
         const { results, cpu } = await runLoad([{ ...testCase.request, label, connections, duration: options.durationS }], testCase.server.pid);
         const result = results[0]!;
         const problems = [...problemsOf(result), ...warmProblems.map((problem) => `warm-up: ${problem}`)];
-        measurements.push({ id: testCase.id, engine: testCase.engine, round, connections, rps: result.rps, p50: result.p50, p99: result.p99, total: result.total, cpu, problems });
+        measurements.push({
+          id: testCase.id,
+          engine: testCase.engine,
+          round,
+          connections,
+          rps: result.rps,
+          p50: result.p50,
+          p99: result.p99,
+          total: result.total,
+          cpu,
+          problems,
+        });
         say(
           `${label.padEnd(24)} c=${String(connections).padEnd(3)} ${String(result.rps).padStart(7)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms` +
             `   # server ${cpu.serverCorePct ?? '?'}% core, load ${cpu.loadgenCorePct}% core, other ${cpu.otherPct}%` +

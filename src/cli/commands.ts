@@ -69,7 +69,10 @@ export async function createToken(config: Config, args: string[]): Promise<void>
       username: values.username,
       name: values.name ?? null,
       tokenType: values.type as TokenType,
-      scopes: values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean),
+      scopes: values.scopes
+        .split(',')
+        .map((scope) => scope.trim())
+        .filter(Boolean),
       expires,
     });
     process.stderr.write(`Created ${token.tokenType} token ${token.key} for ${token.username} with scopes [${token.scopes}]\n`);

@@ -1,41 +1,29 @@
-import { createTessera } from '../app.ts';
-import { ADMIN_SCOPE, USER_SCOPE, type Config } from '../config.ts';
-import { StartupError } from './errors.ts';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.ts';
+import { UsageError } from './errors.ts';
+import { closeOnSignals, firstRunMessage, startListening } from './listen.ts';
+import { isClusterWorker, serveAsWorker, serveWorkers } from './workers.ts';
 
-function firstRunMessage(url: string): string {
-  return [
-    '',
-    'Tessera has no tokens yet. Mint the first admin token with:',
-    '',
-    `  npx tessera token create --username admin --name admin --scopes ${ADMIN_SCOPE},${USER_SCOPE}`,
-    '',
-    `then send it as "Authorization: Bearer <token>" to ${url}`,
-    '(or set TESSERA_BOOTSTRAP_TOKEN to a secret of 32+ characters and use that).',
-    '',
-  ].join('\n');
+/** `--workers N`: N processes (0: one per CPU core); absent: this process serves alone. */
+function workerCount(args: string[]): number | null {
+  const { values } = parseArgs({ args, options: { workers: { type: 'string' } } });
+  if (values.workers === undefined) return null;
+  const count = Number(values.workers);
+  if (!/^\d+$/.test(values.workers) || count > 1024)
+    throw new UsageError(`--workers takes a number of processes from 0 (one per CPU core) to 1024, not "${values.workers}"`);
+  return count;
 }
 
-/** Why the server could not listen, in words that name the setting to change. */
-function listenFailure(config: Config, error: NodeJS.ErrnoException): Error {
-  if (error.code === 'EADDRINUSE') return new StartupError(`port ${config.port} on ${config.host} is already in use (set PORT to a free one)`);
-  if (error.code === 'EACCES') return new StartupError(`port ${config.port} on ${config.host} needs privileges this process lacks (set PORT above 1023)`);
-  if (error.code === 'EADDRNOTAVAIL') return new StartupError(`HOST ${config.host} is not an address of this machine`);
-  return error;
-}
-
-export async function serve(config: Config): Promise<void> {
-  const tessera = await createTessera({ config });
-  const url = await tessera.listen().catch(async (error: NodeJS.ErrnoException) => {
-    await tessera.close();
-    throw listenFailure(config, error);
-  });
+export async function serve(config: Config, args: string[] = []): Promise<void> {
+  const workers = workerCount(args);
+  if (workers !== null) {
+    // A worker runs this same command line: cluster tells it apart.
+    await (isClusterWorker() ? serveAsWorker(config) : serveWorkers(config, workers));
+    return;
+  }
+  const { tessera, url, firstRun } = await startListening(config);
   tessera.logger.info({ url, engine: config.engine }, 'Tessera is listening');
   process.stdout.write(`Tessera is serving GraphQL and GraphiQL at ${url}\n`);
-  if (!config.bootstrapToken && (await tessera.db.token.count()) === 0) process.stdout.write(firstRunMessage(url));
-  const stop = (signal: string) => {
-    tessera.logger.info({ signal }, 'shutting down');
-    void tessera.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (firstRun) process.stdout.write(firstRunMessage(url));
+  closeOnSignals(tessera);
 }

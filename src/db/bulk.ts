@@ -30,8 +30,15 @@ const cast = (engine: Engine, type: string) => Prisma.raw(engine === 'postgresql
 const keyList = (keys: readonly string[]) => Prisma.join(keys);
 
 /** An appended entry's columns: those copied from its token's row, then the stamp's, in the order the SELECT gives them. */
-const ENTRY_COLUMNS = Prisma.raw(columnList(HISTORY_COLUMNS, [...ENTRY_FIELDS_FROM_TOKEN.map(([entry]) => entry), 'actor', 'action', 'ipAddress', 'ipKey', 'eventTime']));
-const ENTRY_SOURCE_COLUMNS = Prisma.raw(columnList(TOKEN_COLUMNS, ENTRY_FIELDS_FROM_TOKEN.map(([, token]) => token)));
+const ENTRY_COLUMNS = Prisma.raw(
+  columnList(HISTORY_COLUMNS, [...ENTRY_FIELDS_FROM_TOKEN.map(([entry]) => entry), 'actor', 'action', 'ipAddress', 'ipKey', 'eventTime']),
+);
+const ENTRY_SOURCE_COLUMNS = Prisma.raw(
+  columnList(
+    TOKEN_COLUMNS,
+    ENTRY_FIELDS_FROM_TOKEN.map(([, token]) => token),
+  ),
+);
 /** The tables and the key column appendEntriesFor names, from the same lists. */
 const ENTRY_NAMES = { history: Prisma.raw(`"${HISTORY_TABLE}"`), tokens: Prisma.raw(`"${TOKEN_TABLE}"`), key: Prisma.raw(columnList(TOKEN_COLUMNS, ['key'])) };
 
@@ -71,7 +78,14 @@ export async function revokeTrees(tx: DatabaseTransaction, engine: Engine, roots
 }
 
 /** Revokes the valid tokens whose `column` is among `keys`, with their entries; returns their keys. */
-async function revokeWhere(tx: DatabaseTransaction, engine: Engine, column: '"key"' | '"parent_key"', keys: readonly string[], reason: string, stamp: EntryStamp): Promise<string[]> {
+async function revokeWhere(
+  tx: DatabaseTransaction,
+  engine: Engine,
+  column: '"key"' | '"parent_key"',
+  keys: readonly string[],
+  reason: string,
+  stamp: EntryStamp,
+): Promise<string[]> {
   const at = time(engine, stamp.eventTime);
   const revoked: string[] = [];
   for (const slice of chunks(keys)) {
@@ -104,7 +118,13 @@ export async function recordExpiries(tx: DatabaseTransaction, engine: Engine, li
     UPDATE "tokens" SET "expiry_recorded_at" = ${at}${cast(engine, 'timestamp(3)')}, "active_name" = NULL
     WHERE "key" IN (${keyList(due.map((row) => row.key))}) AND "valid" AND "expiry_recorded_at" IS NULL
     RETURNING "key"`;
-  await appendEntriesFor(tx, engine, claimed.map((row) => row.key), 'expire', stamp);
+  await appendEntriesFor(
+    tx,
+    engine,
+    claimed.map((row) => row.key),
+    'expire',
+    stamp,
+  );
   return { due: due.length, claimed: claimed.length };
 }
 

@@ -12,19 +12,21 @@
 export type DatabaseFault = 'STORAGE_FULL' | 'DATABASE_READ_ONLY' | 'DATABASE_UNAVAILABLE';
 
 /** PostgreSQL's SQLSTATEs for the same conditions. */
-const POSTGRES_STATES = new Map<string, DatabaseFault>(Object.entries({
-  '53100': 'STORAGE_FULL', // disk_full
-  '53200': 'DATABASE_UNAVAILABLE', // out_of_memory
-  '53300': 'DATABASE_UNAVAILABLE', // too_many_connections
-  '25006': 'DATABASE_READ_ONLY', // read_only_sql_transaction (a hot standby, default_transaction_read_only)
-  '57P01': 'DATABASE_UNAVAILABLE', // admin_shutdown
-  '57P02': 'DATABASE_UNAVAILABLE', // crash_shutdown
-  '57P03': 'DATABASE_UNAVAILABLE', // cannot_connect_now (starting up, shutting down)
-  '08000': 'DATABASE_UNAVAILABLE', // connection_exception
-  '08001': 'DATABASE_UNAVAILABLE', // sqlclient_unable_to_establish_sqlconnection
-  '08003': 'DATABASE_UNAVAILABLE', // connection_does_not_exist
-  '08006': 'DATABASE_UNAVAILABLE', // connection_failure
-}) as [string, DatabaseFault][]);
+const POSTGRES_STATES = new Map<string, DatabaseFault>(
+  Object.entries({
+    '53100': 'STORAGE_FULL', // disk_full
+    '53200': 'DATABASE_UNAVAILABLE', // out_of_memory
+    '53300': 'DATABASE_UNAVAILABLE', // too_many_connections
+    '25006': 'DATABASE_READ_ONLY', // read_only_sql_transaction (a hot standby, default_transaction_read_only)
+    '57P01': 'DATABASE_UNAVAILABLE', // admin_shutdown
+    '57P02': 'DATABASE_UNAVAILABLE', // crash_shutdown
+    '57P03': 'DATABASE_UNAVAILABLE', // cannot_connect_now (starting up, shutting down)
+    '08000': 'DATABASE_UNAVAILABLE', // connection_exception
+    '08001': 'DATABASE_UNAVAILABLE', // sqlclient_unable_to_establish_sqlconnection
+    '08003': 'DATABASE_UNAVAILABLE', // connection_does_not_exist
+    '08006': 'DATABASE_UNAVAILABLE', // connection_failure
+  }) as [string, DatabaseFault][],
+);
 
 /** The socket's own errors, when the server is gone. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);

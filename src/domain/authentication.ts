@@ -12,9 +12,7 @@ import { isWellFormed, verifyCredential } from './verification.ts';
 
 export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
 
-export type Authentication =
-  | { ok: true; actor: Actor; deprecated: boolean }
-  | { ok: false; failure: AuthenticationFailure };
+export type Authentication = { ok: true; actor: Actor; deprecated: boolean } | { ok: false; failure: AuthenticationFailure };
 
 /**
  * Decides who a presented token string is. The string is hashed and looked up

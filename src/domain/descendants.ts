@@ -36,7 +36,10 @@ export async function shortenDescendants(tx: DatabaseTransaction, engine: Engine
         data: { expiresAt: expires, lastUpdatedAt: change.eventTime },
       });
       const oldExpiry = new Map(outliving.map((token) => [token.key, token.expiresAt]));
-      await appendEntries(tx, updated.map((token) => entryFor(token, 'edit', change, { expires: oldExpiry.get(token.key) ?? null })));
+      await appendEntries(
+        tx,
+        updated.map((token) => entryFor(token, 'edit', change, { expires: oldExpiry.get(token.key) ?? null })),
+      );
       shortened.push(...updated);
       parents.push(...updated.map((token) => token.key));
     }
@@ -52,7 +55,13 @@ export async function shortenDescendants(tx: DatabaseTransaction, engine: Engine
  * is; a child that keeps all its scopes bounds its own children already, so
  * only the narrowed ones are followed.
  */
-export async function narrowDescendants(tx: DatabaseTransaction, engine: Engine, root: string, scopes: readonly string[], change: ChangeContext): Promise<TokenRow[]> {
+export async function narrowDescendants(
+  tx: DatabaseTransaction,
+  engine: Engine,
+  root: string,
+  scopes: readonly string[],
+  change: ChangeContext,
+): Promise<TokenRow[]> {
   const narrowed: TokenRow[] = [];
   let parentScopes = new Map<string, readonly string[]>([[root, scopes]]);
   while (parentScopes.size > 0) {
@@ -76,7 +85,10 @@ export async function narrowDescendants(tx: DatabaseTransaction, engine: Engine,
       for (const { kept, keys } of byKept.values()) {
         const updated = await tx.token.updateManyAndReturn({ where: { key: { in: keys } }, data: { scopes: kept, lastUpdatedAt: change.eventTime } });
         await tx.tokenScope.deleteMany({ where: { tokenKey: { in: keys }, scope: { notIn: kept } } });
-        await appendEntries(tx, updated.map((token) => entryFor(token, 'edit', change, { scopes: oldScopes.get(token.key) ?? [] })));
+        await appendEntries(
+          tx,
+          updated.map((token) => entryFor(token, 'edit', change, { scopes: oldScopes.get(token.key) ?? [] })),
+        );
         narrowed.push(...updated);
         for (const key of keys) next.set(key, kept);
       }

@@ -3,8 +3,40 @@
  * `code`; mutations return them as typed GraphQL errors, queries as GraphQL
  * errors with `extensions.code`. Anything else is unexpected and masked.
  */
+/**
+ * Every code a DomainError carries, with what it means: the one list the API's
+ * `ErrorCode` enum is made from. A class whose code is missing here does not
+ * compile (its `code` is not an ErrorCode).
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: 'An input value breaks a rule (length, characters, range, a required field); `field` names it.',
+  PERMISSION_DENIED: 'The caller may not do this: it lacks the scope, or the token is not its own.',
+  UNKNOWN_SCOPE: 'A requested scope is not configured on this server.',
+  SCOPES_TOO_BROAD: "Requested scopes go beyond the caller's own scopes, or beyond the parent token's.",
+  DUPLICATE_TOKEN_NAME: 'The owner already has a valid token with this name.',
+  EXPIRY_TOO_SOON: 'The expiry is closer than the minimum (5 minutes by default).',
+  INVALID_PARENT_TOKEN: "No valid token of the owner with the parent's key, or a child expiry later than the parent's.",
+  TOKEN_NOT_FOUND: 'No token with this key, or none the caller may see.',
+  TOKEN_GENERATION_FAILED: 'Every attempt at a unique token string collided (djblets: "Could not create a unique API token").',
+  UNKNOWN_TOKEN_GENERATOR: 'No token generator has this id.',
+  MISSING_TOKEN_INFO_KEY: 'token_info lacks a key the generator requires.',
+  INVALID_POLICY: "The access-policy document breaks djblets' rules; the message is djblets' own.",
+  TOKEN_NOT_ACTIVE: 'The token is revoked, expired or already rotated.',
+  BAD_CURSOR: 'A cursor that this connection did not give out.',
+  BAD_IP_FILTER: 'An IP filter that is neither an IPv4/IPv6 address nor a CIDR block.',
+  BAD_TIME_RANGE: 'A time range whose start is after its end.',
+  PAGE_SIZE_TOO_LARGE: 'A page size (first or last) larger than the server allows; the message gives the limit.',
+  BAD_PAGINATION: 'Page arguments that do not go together (first with last) or a negative page size.',
+  QUERY_TOO_COMPLEX: 'The query could answer more than the cost limit allows: ask for smaller pages or fewer fields.',
+  TOO_MANY_STREAMS: 'The token already holds as many open tokenChanges streams as allowed (TESSERA_MAX_STREAMS_PER_TOKEN).',
+  STREAM_BACKLOG_EXCEEDED: 'A tokenChanges stream fell too far behind and was closed: subscribe again with resumeFrom set to its last cursor.',
+  STREAM_AUTHORITY_ENDED: 'The token a tokenChanges stream was opened with was revoked or expired, so the stream ended.',
+} as const satisfies Record<string, string>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
 }
 
 export class InvalidInputError extends DomainError {
@@ -59,7 +91,10 @@ export class UnknownScopeError extends DomainError {
 
 export class ScopesTooBroadError extends DomainError {
   readonly code = 'SCOPES_TOO_BROAD';
-  constructor(readonly scopes: string[], what = 'your current scopes') {
+  constructor(
+    readonly scopes: string[],
+    what = 'your current scopes',
+  ) {
     super(`Requested scopes are broader than ${what}: ${listed(scopes)}`);
   }
 }
@@ -112,10 +147,13 @@ export class MissingTokenInfoKeyError extends DomainError {
   }
 }
 
+export const BAD_QUERY_INPUT_CODES = ['BAD_CURSOR', 'BAD_IP_FILTER', 'BAD_TIME_RANGE', 'PAGE_SIZE_TOO_LARGE', 'BAD_PAGINATION', 'QUERY_TOO_COMPLEX'] as const;
+type BadQueryInputCode = (typeof BAD_QUERY_INPUT_CODES)[number];
+
 /** Query inputs that cannot be understood: a bad cursor, a bad address block, a page too large, a query too costly. */
 export class BadQueryInputError extends DomainError {
   constructor(
-    readonly code: 'BAD_CURSOR' | 'BAD_IP_FILTER' | 'BAD_TIME_RANGE' | 'PAGE_SIZE_TOO_LARGE' | 'BAD_PAGINATION' | 'QUERY_TOO_COMPLEX',
+    readonly code: BadQueryInputCode,
     message: string,
   ) {
     super(message);
@@ -130,7 +168,20 @@ export class InvalidPolicyError extends DomainError {
 /** The token exists and is visible, but is revoked, expired or already rotated. */
 export class TokenNotActiveError extends DomainError {
   readonly code = 'TOKEN_NOT_ACTIVE';
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`Token ${key} ${reason}`);
+  }
+}
+
+/** Why the live change feed refused or ended a stream. */
+export class FeedStreamError extends DomainError {
+  constructor(
+    readonly code: 'TOO_MANY_STREAMS' | 'STREAM_BACKLOG_EXCEEDED' | 'STREAM_AUTHORITY_ENDED',
+    message: string,
+  ) {
+    super(message);
   }
 }

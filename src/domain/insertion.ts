@@ -3,6 +3,7 @@ import { TokenGenerationError } from './errors.ts';
 import type { TokenGenerator, TokenInfo } from './generators/index.ts';
 import { appendEntries, entryFor, type ChangeContext } from './history/entries.ts';
 import type { JsonObject } from './model.ts';
+import { foldName } from './rules/name-folding.ts';
 import { claimName } from './rules/names.ts';
 import { scopesOf } from './rules/scopes.ts';
 import { hashToken, randomKey } from './secrets.ts';
@@ -55,6 +56,7 @@ export async function insertWithRetries(
       key: generated.key ?? randomKey(),
       secretHash: hashToken(generated.token),
       generatorId: generator.id,
+      nameFolded: foldName(fields.name),
       lastUsedAt: null,
       lastUsedIp: null,
       valid: true,
@@ -77,7 +79,13 @@ export async function insertInTransaction(tx: DatabaseTransaction, token: TokenR
   if (collision) return 'secret-taken';
   const { scopes, policy, metadata, ...columns } = token;
   await tx.token.create({
-    data: { ...columns, scopes: scopes ?? [], policy: policy ?? {}, metadata: metadata ?? {}, scopeRows: { create: scopesOf(token).map((scope) => ({ scope })) } },
+    data: {
+      ...columns,
+      scopes: scopes ?? [],
+      policy: policy ?? {},
+      metadata: metadata ?? {},
+      scopeRows: { create: scopesOf(token).map((scope) => ({ scope })) },
+    },
   });
   await appendEntries(tx, [entryFor(token, 'create', change)]);
   return 'inserted';

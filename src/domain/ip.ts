@@ -25,9 +25,7 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 export function normalizeIp(address: string): string | null {
   const parsed = parseAddress(address);
   if (!parsed) return null;
-  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
-    ? (parsed as ipaddr.IPv6).toIPv4Address().toString()
-    : parsed.toString();
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().toString() : parsed.toString();
 }
 
 function toIpv6(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv6 {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Prisma } from '../db/client.ts';
-import { instant, list, longText, optional, shortText, tokenKey } from './rules/input.ts';
+import { instant, list, longText, nameText, optional, shortText, tokenKey } from './rules/input.ts';
+import { foldName } from './rules/name-folding.ts';
 import { TOKEN_TYPES, type TokenType } from './model.ts';
 
 /** djblets' `extra_query`, as data: every given criterion must hold. */
@@ -10,6 +11,8 @@ export interface TokenFilter {
   /** Tokens carrying any of these scopes. */
   scopes?: readonly string[] | null;
   note?: string | null;
+  /** Tokens whose name contains this text, ignoring case (a token without a name never matches). */
+  nameContains?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
   expiresAfter?: Date | null;
@@ -21,6 +24,8 @@ export const tokenFilter = z.object({
   tokenTypes: optional(list(z.enum(TOKEN_TYPES))),
   scopes: optional(list(shortText)),
   note: optional(longText),
+  // Trimmed and NFC-normalized as names are, and refused where a name would be (blank, invisible characters).
+  nameContains: optional(nameText),
   createdAfter: optional(instant),
   createdBefore: optional(instant),
   expiresAfter: optional(instant),
@@ -38,6 +43,8 @@ export function tokenFilterWhere(filter: TokenFilter | null | undefined): Prisma
     tokenType: filter.tokenTypes ? { in: [...filter.tokenTypes] } : undefined,
     scopeRows: filter.scopes ? { some: { scope: { in: [...filter.scopes] } } } : undefined,
     note: filter.note ?? undefined,
+    // A plain LIKE on the folded name: the folded term holds no wildcard (rules/name-folding.ts).
+    nameFolded: filter.nameContains ? { contains: foldName(filter.nameContains) } : undefined,
     createdAt: range(filter.createdAfter, filter.createdBefore),
     expiresAt: range(filter.expiresAfter, filter.expiresBefore),
   };

@@ -1,4 +1,4 @@
-import type { HistoryRow, TokenRow } from '../db/client.ts';
+import type { Database, HistoryRow, TokenRow } from '../db/client.ts';
 import type { DomainDeps } from './deps.ts';
 import { editToken, type EditTokenInput } from './tokens/edit.ts';
 import type { GeneratedTokenResult } from './insertion.ts';
@@ -11,11 +11,23 @@ import { runMaintenance, type MaintenanceReport } from './tokens/maintenance.ts'
 import { rotateToken, type RotatedTokenResult, type RotateTokenInput } from './tokens/rotate.ts';
 import type { Actor } from './model.ts';
 import type { Page, PageRequest } from './pagination.ts';
-import { childrenByParentKeys, getHistoryEntry, getToken, listTokens, successorsByKeys, tokensByKeys, type ListTokensInput } from './tokens/reads.ts';
-import { isExpired } from './rules/token-state.ts';
+import {
+  childCounts,
+  childrenPages,
+  getHistoryEntry,
+  getToken,
+  listTokens,
+  successorsByKeys,
+  tokensByKeys,
+  type ChildrenPage,
+  type ListTokensInput,
+} from './tokens/reads.ts';
+import { canSee } from './rules/authorization.ts';
+import { isExpired, statusOf, type TokenStatus } from './rules/token-state.ts';
 
 export type {
   AccessQuestion,
+  ChildrenPage,
   EditTokenInput,
   GenerateTokenInput,
   GeneratedTokenResult,
@@ -28,6 +40,7 @@ export type {
   RevokeByValueOutcome,
   RotatedTokenResult,
   RotateTokenInput,
+  TokenStatus,
 };
 
 /**
@@ -91,8 +104,12 @@ export class TokenService {
     return tokensByKeys(this.deps, keys);
   }
 
-  childrenByParentKeys(keys: readonly string[], first: number): Promise<TokenRow[][]> {
-    return childrenByParentKeys(this.deps, keys, first);
+  childrenPages(keys: readonly string[], request: PageRequest<string>): Promise<ChildrenPage[]> {
+    return childrenPages(this.deps, keys, request);
+  }
+
+  childCounts(keys: readonly string[]): Promise<number[]> {
+    return childCounts(this.deps, keys);
   }
 
   successorsByKeys(keys: readonly string[]): Promise<(TokenRow | null)[]> {
@@ -101,6 +118,24 @@ export class TokenService {
 
   isExpired(token: Pick<TokenRow, 'expiresAt'>): boolean {
     return isExpired(token, this.deps.now());
+  }
+
+  statusOf(token: Pick<TokenRow, 'valid' | 'expiresAt'>): TokenStatus {
+    return statusOf(token, this.deps.now());
+  }
+
+  /** Whether the actor may see this token (a row loaded by key, such as the caller's own, before it is shown). */
+  isVisibleTo(actor: Actor, token: Pick<TokenRow, 'username'>): boolean {
+    return canSee(actor, token.username);
+  }
+
+  /**
+   * The domain's Prisma client, for @pothos/plugin-prisma, which wants one per
+   * request. The plugin reads nothing through it (graphql/builder.ts): reads
+   * go through the methods above.
+   */
+  get prismaClient(): Database {
+    return this.deps.db;
   }
 
   isDeprecated(token: Pick<TokenRow, 'generatorId'>): boolean {

@@ -1,7 +1,8 @@
-import type { FieldComplexityValue } from '@pothos/plugin-complexity';
+import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
+import type { FieldComplexity, FieldComplexityValue } from '@pothos/plugin-complexity';
 import { BadQueryInputError } from '../domain/errors.ts';
 import { LIMITS } from '../domain/rules/input.ts';
-import { DEFAULT_PAGE_SIZE } from '../domain/pagination.ts';
+import { checkPageSize, DEFAULT_PAGE_SIZE } from '../domain/pagination.ts';
 
 /**
  * What a query may cost, priced in kibibytes of the largest answer it could
@@ -47,3 +48,50 @@ export function complexityError(_kind: unknown, result: { complexity: number; ma
     `The query could answer up to ${Math.ceil(result.complexity)} KiB, more than the ${result.maxComplexity} KiB allowed: ask for smaller pages or fewer fields`,
   );
 }
+
+/**
+ * One code for one mistake: a page size over MAX_PAGE_SIZE is PAGE_SIZE_TOO_LARGE
+ * whatever else the query asks, never QUERY_TOO_COMPLEX because the rest of the
+ * query made it costly too. The cost is priced before anything runs, field by
+ * field with its arguments; this plugin makes the price of every field that
+ * takes `first` or `last` (every connection, nested ones included) check them
+ * first, with the domain's own rule, so the refusal comes before the total is
+ * compared with the limit. Listed before ComplexityPlugin in builder.ts, so
+ * that it sees the price that plugin set.
+ */
+class PageSizeLimitPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  override onOutputFieldConfig(fieldConfig: PothosOutputFieldConfig<Types>): PothosOutputFieldConfig<Types> {
+    if (!('first' in fieldConfig.args) && !('last' in fieldConfig.args)) return fieldConfig;
+    const price = fieldConfig.extensions?.complexity as FieldComplexity<Types['Context'], Record<string, unknown>> | undefined;
+    const checkedPrice: FieldComplexity<Types['Context'], Record<string, unknown>> = (args, context, field) => {
+      for (const name of ['first', 'last'] as const) {
+        const size = args[name];
+        checkPageSize(name, typeof size === 'number' ? size : null);
+      }
+      return typeof price === 'function' ? price(args, context, field) : (price ?? {});
+    };
+    return { ...fieldConfig, extensions: { ...fieldConfig.extensions, complexity: checkedPrice } };
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    interface Plugins<Types extends SchemaTypes> {
+      pageSizeLimit: PageSizeLimitPlugin<Types>;
+    }
+  }
+}
+
+/** The plugin's name, for builder.ts's plugin list. */
+export const pageSizeLimitPlugin = 'pageSizeLimit';
+SchemaBuilder.registerPlugin(pageSizeLimitPlugin, PageSizeLimitPlugin);
+
+/**
+ * A connection's price: its items times the page size it may answer, the
+ * default page when neither first nor last is given (the default pricing sees
+ * only the sizes a query names, and a nested page of 100 is not a page of 1).
+ */
+export const pagePrice = (args: { first?: number | null; last?: number | null }) => ({
+  field: PRICE.shortScalar,
+  multiplier: Math.max(args.first ?? args.last ?? DEFAULT_PAGE_SIZE, 0),
+});

@@ -1,18 +1,22 @@
 import type DataLoader from 'dataloader';
 import type { TokenRow } from '../db/client.ts';
 import type { Actor } from '../domain/model.ts';
-import type { TokenService } from '../domain/token-service.ts';
+import type { LiveFeed } from '../feed/feed.ts';
+import type { PageRequest } from '../domain/pagination.ts';
+import type { ChildrenPage, TokenService } from '../domain/token-service.ts';
 import type { Pricing } from './complexity.ts';
 
 export interface ChildrenRequest {
   parentKey: string;
-  first: number;
+  page: PageRequest<string>;
 }
 
 export interface Loaders {
   tokenByKey: DataLoader<string, TokenRow | null>;
-  /** The first `first` children of a parent: one statement per batch and page size. */
-  childrenByParentKey: DataLoader<ChildrenRequest, TokenRow[], string>;
+  /** A page of a parent's children: one statement per batch and page asked for. */
+  childrenByParentKey: DataLoader<ChildrenRequest, ChildrenPage, string>;
+  /** How many children a parent has (the children connection's totalCount): one statement per batch. */
+  childCountByParentKey: DataLoader<string, number>;
   /** The token that replaced this one (rotateToken). */
   successorByKey: DataLoader<string, TokenRow | null>;
 }
@@ -24,4 +28,8 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** What fields cost in this process's configuration (complexity.ts). */
   pricing: Pricing;
+  /** The live change feed (subscription tokenChanges). */
+  feed: LiveFeed;
+  /** The client's connection: aborted when it goes away; close() drops it. */
+  connection: { signal: AbortSignal; close: () => void };
 }

@@ -1,29 +1,41 @@
 import DataLoader from 'dataloader';
-import type { TokenService } from '../domain/token-service.ts';
-import type { TokenRow } from '../db/client.ts';
+import type { Position } from '../domain/pagination.ts';
+import type { ChildrenPage, TokenService } from '../domain/token-service.ts';
 import type { ChildrenRequest, Loaders } from './context.ts';
 
 /** New for each request, so that a cache never outlives the request that filled it. */
 export function createLoaders(tokens: TokenService): Loaders {
   return {
     tokenByKey: new DataLoader((keys) => tokens.tokensByKeys(keys), { maxBatchSize: 500 }),
-    childrenByParentKey: new DataLoader((requests) => childrenBySize(tokens, requests), { maxBatchSize: 500, cacheKeyFn: childrenKey }),
+    childrenByParentKey: new DataLoader((requests) => childrenByPage(tokens, requests), { maxBatchSize: 500, cacheKeyFn: childrenKey }),
+    childCountByParentKey: new DataLoader((keys) => tokens.childCounts(keys), { maxBatchSize: 500 }),
     successorByKey: new DataLoader((keys) => tokens.successorsByKeys(keys), { maxBatchSize: 500 }),
   };
 }
 
-const childrenKey = ({ parentKey, first }: ChildrenRequest): string => `${first}:${parentKey}`;
+/** The page asked for, whoever's children: requests for the same page share a statement. */
+const pageKey = ({ page }: ChildrenRequest): string => JSON.stringify([page.first, page.last, positionKey(page.after), positionKey(page.before)]);
+const positionKey = (position: Position<string> | null | undefined) =>
+  position ? [position.value instanceof Date ? `time:${position.value.getTime()}` : position.value, position.id] : null;
+const childrenKey = (request: ChildrenRequest): string => `${pageKey(request)}:${request.parentKey}`;
 
-/** A batch of children requests: one statement per distinct page size (a page of tokens usually asks for one). */
-async function childrenBySize(tokens: TokenService, requests: readonly ChildrenRequest[]): Promise<TokenRow[][]> {
-  const sizes = [...new Set(requests.map((request) => request.first))];
+/** A batch of children requests: one statement per distinct page (a page of tokens usually asks for one). */
+async function childrenByPage(tokens: TokenService, requests: readonly ChildrenRequest[]): Promise<(ChildrenPage | Error)[]> {
+  const pages = new Map<string, ChildrenRequest[]>();
+  for (const request of requests) pages.set(pageKey(request), [...(pages.get(pageKey(request)) ?? []), request]);
   const answers = await Promise.all(
-    sizes.map(async (first) => {
-      const parentKeys = [...new Set(requests.filter((request) => request.first === first).map((request) => request.parentKey))];
-      const children = await tokens.childrenByParentKeys(parentKeys, first);
-      return parentKeys.map((parentKey, index) => [childrenKey({ parentKey, first }), children[index] ?? []] as const);
+    [...pages.values()].map(async (group) => {
+      const parentKeys = [...new Set(group.map((request) => request.parentKey))];
+      const [{ page }] = group as [ChildrenRequest];
+      try {
+        const children = await tokens.childrenPages(parentKeys, page);
+        return parentKeys.map((parentKey, index) => [childrenKey({ parentKey, page }), children[index] as ChildrenPage] as const);
+      } catch (error) {
+        // A page request the domain refuses (a size out of bounds) fails the fields that asked for it, not the whole batch.
+        return parentKeys.map((parentKey) => [childrenKey({ parentKey, page }), error as Error] as const);
+      }
     }),
   );
-  const byRequest = new Map(answers.flat());
-  return requests.map((request) => byRequest.get(childrenKey(request)) ?? []);
+  const byRequest = new Map<string, ChildrenPage | Error>(answers.flat());
+  return requests.map((request) => byRequest.get(childrenKey(request)) ?? new Error('children page missing from its batch'));
 }

@@ -13,6 +13,7 @@ import './mutations/invalidate-tokens.ts';
 import './mutations/revoke-token.ts';
 import './mutations/edit-token.ts';
 import './mutations/rotate-token.ts';
+import './subscriptions/token-changes.ts';
 
 export const schema = builder.toSchema();
 

@@ -97,9 +97,11 @@ type YogaLogger = Record<'debug' | 'info' | 'warn' | 'error', (...args: unknown[
  */
 export function yogaLogger(logger: Logger): YogaLogger {
   // Yoga logs at debug on every request: the level is checked before any work.
-  const line = (level: 'debug' | 'info' | 'warn') => (...args: unknown[]) => {
-    if (logger.isLevelEnabled(level)) logger[level](typeof args[0] === 'string' ? redact(args[0]) : 'graphql-yoga');
-  };
+  const line =
+    (level: 'debug' | 'info' | 'warn') =>
+    (...args: unknown[]) => {
+      if (logger.isLevelEnabled(level)) logger[level](typeof args[0] === 'string' ? redact(args[0]) : 'graphql-yoga');
+    };
   return {
     debug: line('debug'),
     info: line('info'),

@@ -1,40 +1,33 @@
-import type { Plugin } from 'graphql-yoga';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidInputError, PermissionDeniedError } from '../domain/errors.ts';
+import type { Actor } from '../domain/model.ts';
 import type { Introspection, TokenService } from '../domain/token-service.ts';
 import type { Logger } from '../logger.ts';
-import type { ServerContext, SuccessfulAuthentication } from './server-context.ts';
+import { DEPRECATION_HEADERS, type RequestAuthenticator } from './authenticate-request.ts';
 import { unavailability } from './errors.ts';
+import type { OAuthErrorCode, Refusal } from './refusal.ts';
+import { bodyLengthRefusal } from './request-limits.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 
 /**
  * RFC 7662 introspection and RFC 7009 revocation by value, for resource
- * servers and clients that speak OAuth rather than GraphQL. The caller
- * authenticates with its own Bearer token (authentication-plugin.ts, which
- * runs first); the answers are the domain's, spelled as the RFCs spell them.
+ * servers and clients that speak OAuth rather than GraphQL. Introspection is
+ * the hot path of a deployment (a resource server asks on every request it
+ * receives), so these endpoints are served straight from node:http, beside
+ * yoga rather than through it: the caller's authentication and the failure
+ * limit (authenticate-request.ts, the same code and the same counts as
+ * GraphQL's), the request limits, the form, the domain's answer, and nothing
+ * of GraphQL's. Nothing is cached between requests: a revocation counts from
+ * the very next introspection, on every process.
  */
+const OAUTH_PREFIX = '/oauth/';
 const INTROSPECT_PATH = '/oauth/introspect';
 const REVOKE_PATH = '/oauth/revoke';
 
-export function isOAuthRequest(request: Request): boolean {
-  return new URL(request.url).pathname.startsWith('/oauth/');
+/** Whether node's request target (path and query) is one of the OAuth endpoints' paths. */
+export function isOAuthTarget(target: string | undefined): boolean {
+  return target?.startsWith(OAUTH_PREFIX) ?? false;
 }
-
-function json(status: number, body: object, headers: Record<string, string> = {}): Response {
-  // RFC 6749 §5.1: answers about tokens are never cached.
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache', ...headers },
-  });
-}
-
-/** The error codes of RFC 6749 §5.2 and RFC 6750 §3.1 that the endpoints answer with. */
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'unauthorized_client'
-  | 'temporarily_unavailable'
-  | 'server_error';
 
 /** The code that goes with a status when nothing more specific is known. */
 function oauthErrorCode(status: number): OAuthErrorCode {
@@ -45,13 +38,25 @@ function oauthErrorCode(status: number): OAuthErrorCode {
   return 'invalid_request';
 }
 
+/** One answer of an endpoint: a JSON body, or none (RFC 7009's 200, a preflight's 204). */
+interface OAuthAnswer {
+  status: number;
+  body: string | null;
+  headers?: Record<string, string>;
+}
+
 /**
  * The one spelling of every error an OAuth endpoint answers, whoever answers
- * it (this plugin, authentication, the request limits): RFC 6749 §5.2's
+ * it (this handler, authentication, the request limits): RFC 6749 §5.2's
  * `{ "error", "error_description" }`, never cached.
  */
-export function oauthError(status: number, description: string, options: { error?: OAuthErrorCode; headers?: Record<string, string> } = {}): Response {
-  return json(status, { error: options.error ?? oauthErrorCode(status), error_description: description }, options.headers);
+function oauthError(status: number, description: string, options: { error?: OAuthErrorCode; headers?: Record<string, string> } = {}): OAuthAnswer {
+  return { status, body: JSON.stringify({ error: options.error ?? oauthErrorCode(status), error_description: description }), headers: options.headers };
+}
+
+/** A refusal made before the endpoint's own work (authentication, request limits), in RFC 6749's shape. */
+function oauthRefusal({ status, message, headers, oauthError: error }: Refusal): OAuthAnswer {
+  return oauthError(status, message, { error, headers });
 }
 
 /** RFC 7662 §2.2's members, with Tessera's own beside them. */
@@ -77,43 +82,96 @@ function introspectionResponse(result: Introspection): object {
   };
 }
 
-async function readForm(request: Request): Promise<URLSearchParams | null> {
-  const type = (request.headers.get('content-type') ?? '').toLowerCase();
-  if (!type.startsWith('application/x-www-form-urlencoded')) return null;
-  return new URLSearchParams(await request.text());
+const INACTIVE_BODY = JSON.stringify({ active: false });
+
+// Built once per process: every answer carries the security headers and, about tokens, is never cached (RFC 6749 §5.1).
+const BASE_HEADERS: Readonly<Record<string, string>> = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8', ...BASE_HEADERS, pragma: 'no-cache' };
+
+/** The client closed the connection before its request was read whole: there is no one to answer. */
+class ClientGone extends Error {}
+
+/** Reads the whole body, whose length the request limits have bounded. */
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString()));
+    // A request emits an error only when its connection failed.
+    const gone = () => reject(new ClientGone('the client closed the request before its body was read'));
+    request.once('error', gone);
+    request.once('close', () => {
+      if (!request.complete) gone();
+    });
+  });
 }
 
-export interface OAuthPluginOptions {
+export interface OAuthHandlerOptions {
   tokens: TokenService;
-  authentications: WeakMap<Request, SuccessfulAuthentication>;
+  /** The process's one request authenticator, which GraphQL shares (and with it the failure limit). */
+  requests: RequestAuthenticator;
+  /** The origins a browser may call from (TESSERA_CORS_ORIGINS), as yoga allows them for /graphql. */
+  corsOrigins: readonly string[];
   logger: Logger;
 }
 
-export function oauthPlugin(options: OAuthPluginOptions): Plugin<Record<string, unknown>, ServerContext> {
-  const handle = async (request: Request, path: string): Promise<Response> => {
+export type OAuthHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** The node:http handler of every request under /oauth/ (app.ts routes them here, everything else to yoga). */
+export function oauthHandler(options: OAuthHandlerOptions): OAuthHandler {
+  const { tokens, requests, logger } = options;
+  // CORS as yoga's for /graphql (yoga.ts), so that a browser sees the same answers as before these endpoints left yoga: closed
+  // unless the request's origin is named, then it alone is allowed, without credentials.
+  const allowHeaders = 'authorization, content-type, x-graphql-yoga-csrf';
+  const corsByOrigin = new Map<string, Readonly<Record<string, string>>>(
+    options.corsOrigins.map((origin) => [
+      origin,
+      { 'access-control-allow-origin': origin, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': allowHeaders },
+    ]),
+  );
+
+  const send = (response: ServerResponse, answer: OAuthAnswer, cors: Readonly<Record<string, string>> | undefined, deprecated: boolean): void => {
+    const { status, body } = answer;
+    const headers =
+      cors === undefined && !deprecated && answer.headers === undefined
+        ? { ...(body === null ? BASE_HEADERS : JSON_HEADERS), 'content-length': body === null ? '0' : String(Buffer.byteLength(body)) }
+        : {
+            ...(body === null ? BASE_HEADERS : JSON_HEADERS),
+            ...cors,
+            ...(deprecated ? DEPRECATION_HEADERS : {}),
+            ...answer.headers,
+            'content-length': body === null ? '0' : String(Buffer.byteLength(body)),
+          };
+    response.writeHead(status, headers);
+    response.end(body ?? undefined);
+  };
+
+  /** What the endpoint answers an authenticated request. */
+  const answer = async (request: IncomingMessage, path: string, actor: Actor): Promise<OAuthAnswer> => {
     if (path !== INTROSPECT_PATH && path !== REVOKE_PATH) return oauthError(404, 'No such OAuth endpoint');
     if (request.method !== 'POST') return oauthError(405, 'Use POST', { headers: { allow: 'POST' } });
-    const authentication = options.authentications.get(request);
-    // The authentication plugin answers every request it cannot authenticate.
-    if (!authentication) throw new Error('OAuth endpoint reached without authentication');
-    const form = await readForm(request);
-    if (!form) return oauthError(415, 'The body must be application/x-www-form-urlencoded');
+    const type = request.headers['content-type'];
+    if (type === undefined || !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      return oauthError(415, 'The body must be application/x-www-form-urlencoded');
+    }
+    // URLSearchParams: its decoding is the standard's, and a home-made parser saved 0.3 µs a request (measured), nothing beside the lookups.
+    const form = new URLSearchParams(await readBody(request));
     const token = form.get('token');
     if (!token) return oauthError(400, 'The token parameter is missing');
-    const { actor } = authentication;
 
     if (path === REVOKE_PATH) {
       // RFC 7009 §2.1: a client may not revoke a token it has no right to; anything
       // else (revoked, or nothing to revoke) is 200 and an empty body (§2.2).
-      const outcome = await options.tokens.revokeByValue(actor, token);
+      const outcome = await tokens.revokeByValue(actor, token);
       if (outcome === 'not-permitted') return oauthError(400, 'The caller may not revoke this token', { error: 'unauthorized_client' });
-      return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
+      return { status: 200, body: null };
     }
     const resource = form.get('resource');
     const method = form.get('method');
     const access = resource !== null || method !== null ? { resource: resource ?? '', method: method ?? '', resourceId: form.get('resource_id') } : null;
     try {
-      return json(200, introspectionResponse(await options.tokens.introspectToken(actor, token, access)));
+      const result = await tokens.introspectToken(actor, token, access);
+      return { status: 200, body: result.active ? JSON.stringify(introspectionResponse(result)) : INACTIVE_BODY };
     } catch (error) {
       if (error instanceof PermissionDeniedError) return oauthError(403, error.message);
       if (error instanceof InvalidInputError) return oauthError(400, error.message);
@@ -121,22 +179,44 @@ export function oauthPlugin(options: OAuthPluginOptions): Plugin<Record<string, 
     }
   };
 
-  return {
-    async onRequest({ request, url, endResponse }) {
-      if (!url.pathname.startsWith('/oauth/')) return;
-      try {
-        endResponse(await handle(request, url.pathname));
-      } catch (error) {
-        // Faults too are answered in RFC 6749's shape, not in GraphQL's.
-        const unavailable = unavailability(error);
-        if (unavailable) {
-          options.logger.error({ code: unavailable.code, err: error }, 'database unavailable');
-          endResponse(oauthError(503, unavailable.message, { headers: unavailable.headers }));
-        } else {
-          options.logger.error({ err: error }, 'unexpected error');
-          endResponse(oauthError(500, 'Unexpected error.'));
-        }
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const { origin } = request.headers;
+    const cors = origin === undefined ? undefined : corsByOrigin.get(origin);
+    // A preflight carries no credentials; from an origin not named it gets no Access-Control header, which tells the browser no.
+    if (request.method === 'OPTIONS') return send(response, { status: 204, body: null }, cors, false);
+    if (request.method === 'POST') {
+      const refused = bodyLengthRefusal(request.headers['content-length']);
+      if (refused) return send(response, oauthRefusal(refused), cors, false);
+    }
+    const authorization = request.headers.authorization ?? null;
+    const forwardedFor = request.headers['x-forwarded-for'];
+    const outcome = await requests.authenticate(request, authorization, typeof forwardedFor === 'string' ? forwardedFor : null);
+    if (!outcome.ok) return send(response, oauthRefusal(outcome.refusal), cors, false);
+    const { actor, deprecated } = outcome.authentication;
+    const target = request.url ?? '';
+    const queryStart = target.indexOf('?');
+    const path = queryStart === -1 ? target : target.slice(0, queryStart);
+    try {
+      send(response, await answer(request, path, actor), cors, deprecated);
+    } catch (error) {
+      if (error instanceof ClientGone) throw error;
+      // Faults too are answered in RFC 6749's shape.
+      const unavailable = unavailability(error);
+      if (unavailable) {
+        logger.error({ code: unavailable.code, err: error }, 'database unavailable');
+        send(response, oauthError(503, unavailable.message, { headers: unavailable.headers }), cors, deprecated);
+      } else {
+        logger.error({ err: error }, 'unexpected error');
+        send(response, oauthError(500, 'Unexpected error.'), cors, deprecated);
       }
-    },
+    }
+  };
+
+  return (request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      // The client went away (its body cut short, or the answer could not be written): nothing is left to answer.
+      logger.debug({ err: error }, 'could not answer an OAuth request');
+      if (!response.headersSent) response.destroy();
+    });
   };
 }

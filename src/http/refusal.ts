@@ -1,4 +1,12 @@
-import { isOAuthRequest, oauthError, type OAuthErrorCode } from './oauth.ts';
+/** The error codes of RFC 6749 §5.2 and RFC 6750 §3.1 that the endpoints answer with. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'unauthorized_client'
+  | 'temporarily_unavailable'
+  | 'server_error';
 
 export interface Refusal {
   status: number;
@@ -11,12 +19,11 @@ export interface Refusal {
 }
 
 /**
- * A request refused before GraphQL runs (its size, its credentials), in the
- * shape the endpoint speaks: GraphQL's errors at /graphql, RFC 6749's error
- * object at the OAuth endpoints.
+ * A GraphQL request refused before GraphQL runs (its size, its credentials),
+ * in GraphQL's shape. The OAuth endpoints, which never reach yoga, spell the
+ * same refusals as RFC 6749 error objects (oauth.ts `oauthRefusal`).
  */
-export function refusal(request: Request, { status, code, message, headers = {}, oauthError: error }: Refusal): Response {
-  if (isOAuthRequest(request)) return oauthError(status, message, { error, headers });
+export function refusal({ status, code, message, headers = {} }: Refusal): Response {
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Authentication } from '../domain/authentication.ts';
 
 /**
- * What yoga's plugins share about a request, in a module of its own so that
- * the plugins (authentication-plugin.ts, oauth.ts) need not import each other.
+ * What the HTTP layer shares about a request, in a module of its own so that
+ * its pieces (authenticate-request.ts, authentication-plugin.ts, yoga.ts) need not import each other.
  */
 export type ServerContext = { req?: IncomingMessage };
 export type SuccessfulAuthentication = Extract<Authentication, { ok: true }>;

@@ -1,18 +1,17 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import type { Authenticator } from '../domain/authentication.ts';
 import { redact } from '../domain/errors.ts';
 import type { TokenService } from '../domain/token-service.ts';
+import type { LiveFeed } from '../feed/feed.ts';
 import type { Pricing } from '../graphql/complexity.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import type { Logger } from '../logger.ts';
+import type { RequestAuthenticator } from './authenticate-request.ts';
 import { authenticationPlugin, type ServerContext, type SuccessfulAuthentication } from './authentication-plugin.ts';
 import { maskError, yogaLogger } from './errors.ts';
-import { oauthPlugin } from './oauth.ts';
 import { requestLimitsPlugin } from './request-limits.ts';
 import { securityHeadersPlugin } from './security-headers.ts';
 
@@ -25,18 +24,18 @@ query {
 }
 `;
 
-/** The header a browser client sends so that its requests are never "simple" cross-site ones. */
-export const CSRF_HEADER = 'x-graphql-yoga-csrf';
-
 export interface YogaOptions {
   tokens: TokenService;
-  authenticator: Authenticator;
-  trustedProxies: number;
-  authFailuresPerMinute: number;
+  /** Shared with the OAuth endpoints (oauth.ts), which yoga does not serve. */
+  requests: RequestAuthenticator;
   corsOrigins: readonly string[];
   pricing: Pricing;
   logger: Logger;
+  feed: LiveFeed;
 }
+
+/** Lexical tokens a query may hold (graphql-armor's default): a parser's work is bounded before any other. */
+const MAX_QUERY_TOKENS = 1000;
 
 /** graphql-armor throws out of validation by default; reported instead, its refusals join the other validation errors. */
 const reportAsValidationError = {
@@ -52,21 +51,23 @@ const reportAsValidationError = {
  * token string may be): they are redacted here.
  */
 const validationErrorCodes: Plugin = {
-  onValidate: () => ({ result, setResult }) => {
-    if (result.length === 0) return;
-    setResult(
-      result.map((error: Error) =>
-        error instanceof GraphQLError
-          ? new GraphQLError(redact(error.message), {
-              nodes: error.nodes,
-              source: error.source,
-              positions: error.positions,
-              extensions: { ...error.extensions, code: error.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
-            })
-          : new GraphQLError(redact(error.message), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
-      ),
-    );
-  },
+  onValidate:
+    () =>
+    ({ result, setResult }) => {
+      if (result.length === 0) return;
+      setResult(
+        result.map((error: Error) =>
+          error instanceof GraphQLError
+            ? new GraphQLError(redact(error.message), {
+                nodes: error.nodes,
+                source: error.source,
+                positions: error.positions,
+                extensions: { ...error.extensions, code: error.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
+              })
+            : new GraphQLError(redact(error.message), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+        ),
+      );
+    },
 };
 
 /** A preflight from an origin CORS does not allow is answered without any Access-Control header, which tells the browser no. */
@@ -98,37 +99,43 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
     cors: (request) => {
       const origin = request.headers.get('origin');
       if (origin === null || !options.corsOrigins.includes(origin)) return false;
-      return { origin, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', CSRF_HEADER], credentials: false };
+      // x-graphql-yoga-csrf is no longer required, but clients written when it was still send it.
+      return { origin, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf'], credentials: false };
     },
     plugins: [
       securityHeadersPlugin,
       refusePreflights,
       requestLimitsPlugin,
-      authenticationPlugin({
-        authenticator: options.authenticator,
-        trustedProxies: options.trustedProxies,
-        failuresPerMinute: options.authFailuresPerMinute,
-        authentications,
-        logger: options.logger,
-      }),
-      oauthPlugin({ tokens: options.tokens, authentications, logger: options.logger }),
-      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      authenticationPlugin({ requests: options.requests, authentications }),
+      // No CSRF plugin: a forged cross-site request is one the browser sends on its own, with what it attaches by itself
+      // (cookies), and Tessera reads none. Every GraphQL request must carry its token in the Authorization header, which
+      // no "simple" cross-site request can set (it needs a preflight, which CORS refuses unless the origin is named), so
+      // such a request is answered 401 before GraphQL runs. A CSRF header requirement would protect nothing more, and it
+      // broke clients that query over GET (urql's default). Mutations stay POST-only: yoga refuses them over GET (405).
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ...reportAsValidationError },
         maxAliases: { n: 30, ...reportAsValidationError },
         maxDirectives: reportAsValidationError,
-        maxTokens: reportAsValidationError,
+        // The token limit is checked while parsing, where there is no validation context to report to: it must throw.
+        maxTokens: { n: MAX_QUERY_TOKENS },
         // Cost is priced by the Pothos complexity plugin (graphql/complexity.ts), which sees variables.
         costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       validationErrorCodes,
     ],
-    context: ({ request }): GraphQLContext => {
+    context: ({ request, req }): GraphQLContext => {
       const authentication = authentications.get(request);
       // The plugin ends every unauthenticated request before GraphQL runs.
       if (!authentication) throw new Error('GraphQL reached without authentication');
-      return { actor: authentication.actor, tokens: options.tokens, loaders: createLoaders(options.tokens), pricing: options.pricing };
+      return {
+        actor: authentication.actor,
+        tokens: options.tokens,
+        loaders: createLoaders(options.tokens),
+        pricing: options.pricing,
+        feed: options.feed,
+        connection: { signal: request.signal, close: () => req?.socket.destroy() },
+      };
     },
   });
 }

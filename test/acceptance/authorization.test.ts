@@ -60,25 +60,49 @@ interface Row {
 }
 
 const OPERATIONS: Operation[] = [
-  'generateToken', 'invalidateTokens', 'revokeToken', 'token', 'tokens', 'tokenHistory', 'viewer', 'editToken', 'rotateToken', 'introspectToken', 'node',
+  'generateToken',
+  'invalidateTokens',
+  'revokeToken',
+  'token',
+  'tokens',
+  'tokenHistory',
+  'viewer',
+  'editToken',
+  'rotateToken',
+  'introspectToken',
+  'node',
 ];
 
 // prettier-ignore
 const MATRIX_TABLE: [Caller, Row['target'], ...Outcome[]][] = [
   //  caller           target    generateToken      invalidateTokens   revokeToken        token(key)         tokens             tokenHistory       viewer             editToken          rotateToken        introspectToken    node(id)
-  ['admin',        'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
-  ['alice',        'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'denied',          'allowed'],
+  ['admin', 'alice', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed'],
+  ['alice', 'alice', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'denied', 'allowed'],
   // The minting rule: a narrow token of alice's mints within its scopes and reads and revokes all of hers, but edits and rotates none broader than itself.
-  ['alice-narrow', 'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'denied',          'denied',          'denied',          'allowed'],
+  ['alice-narrow', 'alice', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'denied', 'denied', 'denied', 'allowed'],
   // An owner without user:token may not manage even its own tokens.
-  ['carol',        'carol',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed',         'denied',          'denied',          'denied',          'denied'],
-  ['carol',        'alice',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed',         'denied',          'denied',          'denied',          'denied'],
+  ['carol', 'carol', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'allowed', 'denied', 'denied', 'denied', 'denied'],
+  ['carol', 'alice', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'allowed', 'denied', 'denied', 'denied', 'denied'],
   // Another user: denied outright where asking reveals nothing, answered as "no such token" where a key is named.
-  ['bob',          'alice',  'denied',          'denied',          'hidden',          'hidden',          'denied',          'denied',          'allowed',         'hidden',          'hidden',          'denied',          'hidden'],
+  ['bob', 'alice', 'denied', 'denied', 'hidden', 'hidden', 'denied', 'denied', 'allowed', 'hidden', 'hidden', 'denied', 'hidden'],
   // token:introspect grants introspection and nothing else.
-  ['ivan',         'alice',  'denied',          'denied',          'denied',          'denied',          'denied',          'denied',          'allowed',         'denied',          'denied',          'allowed',         'denied'],
-  ['bootstrap',    'alice',  'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed',         'allowed'],
-  ['none',         'alice',  'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated', 'unauthenticated'],
+  ['ivan', 'alice', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'allowed', 'denied', 'denied', 'allowed', 'denied'],
+  ['bootstrap', 'alice', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed'],
+  [
+    'none',
+    'alice',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+    'unauthenticated',
+  ],
 ];
 
 const MATRIX: Row[] = MATRIX_TABLE.map(([caller, target, ...outcomes]) => ({
@@ -144,7 +168,14 @@ describe.each(engines())('authorization on %s', (engine) => {
       bootstrap: BOOTSTRAP_TOKEN,
       none: null,
     };
-    mainKeys = { admin: people.adminKey, alice: people.aliceKey, 'alice-narrow': aliceNarrow.token.key, bob: people.bobKey, carol: carol.token.key, ivan: ivan.token.key };
+    mainKeys = {
+      admin: people.adminKey,
+      alice: people.aliceKey,
+      'alice-narrow': aliceNarrow.token.key,
+      bob: people.bobKey,
+      carol: carol.token.key,
+      ivan: ivan.token.key,
+    };
   });
   afterAll(async () => server?.close());
 
@@ -368,11 +399,22 @@ describe.each(engines())('authorization on %s', (engine) => {
 
     async introspectToken(caller, target, outcome) {
       const target1 = await victim(target);
-      const response = await server.request(INTROSPECT_ACCESS, { token: target1.secret, access: { resource: 'repos', method: 'GET' } }, { token: secrets[caller] });
+      const response = await server.request(
+        INTROSPECT_ACCESS,
+        { token: target1.secret, access: { resource: 'repos', method: 'GET' } },
+        { token: secrets[caller] },
+      );
       if (outcome === 'unauthenticated') return expectUnauthenticated(response);
       if (outcome === 'denied') return expectPermissionDeniedError(response, 'introspectToken');
       expect(outcome).toBe('allowed');
-      expect(expectNoErrors(response).introspectToken).toEqual({ active: true, key: target1.token.key, username: target, scope: 'read:all', policy: {}, allowed: true });
+      expect(expectNoErrors(response).introspectToken).toEqual({
+        active: true,
+        key: target1.token.key,
+        username: target,
+        scope: 'read:all',
+        policy: {},
+        allowed: true,
+      });
     },
 
     async node(caller, target, outcome) {

@@ -96,7 +96,9 @@ describe.each(engines())('children racing changes of their parent across two pro
     for (let round = 0; round < ROUNDS; round += 1) {
       const parent = await parentOf(200 + round);
       const children = await Promise.all(Array.from({ length: 6 }, (_, index) => derive(index, parent.token.key)));
-      const keys = children.flatMap((result) => (result.data?.generateToken.__typename === 'GenerateTokenPayload' ? [result.data.generateToken.token.key] : []));
+      const keys = children.flatMap((result) =>
+        result.data?.generateToken.__typename === 'GenerateTokenPayload' ? [result.data.generateToken.token.key] : [],
+      );
       expect(keys).toHaveLength(6);
       // With and without a grace period: the new token hangs below the same parent either way.
       const rotations = keys.map((key, index) =>

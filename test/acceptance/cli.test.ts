@@ -45,13 +45,17 @@ describe('tessera token create beside a busy server (SQLite)', () => {
     for (let round = 1; round <= 3; round += 1) {
       let finished = false;
       // The server is kept busy until the CLI is done.
-      const clis = Promise.all([tessera(['token', 'create', '--username', 'carol', '--name', `cli-${round}`, '--scopes', 'user:token'], { DATABASE_URL: databaseUrl })]).finally(() => {
+      const clis = Promise.all([
+        tessera(['token', 'create', '--username', 'carol', '--name', `cli-${round}`, '--scopes', 'user:token'], { DATABASE_URL: databaseUrl }),
+      ]).finally(() => {
         finished = true;
       });
       const load = (async () => {
         const results: GenerateResult[] = [];
         while (!finished) {
-          const wave = Array.from({ length: 25 }, () => generate(server, BOOTSTRAP_TOKEN, { username: 'dave', name: `load-${(serial += 1)}`, scopes: ['user:token'] }));
+          const wave = Array.from({ length: 25 }, () =>
+            generate(server, BOOTSTRAP_TOKEN, { username: 'dave', name: `load-${(serial += 1)}`, scopes: ['user:token'] }),
+          );
           results.push(...(await Promise.all(wave)));
         }
         return results;

@@ -22,7 +22,7 @@ const HISTORY_WITH_LINKS = graphql(`
         node {
           token
           action
-          tokenRecord { key name parent { key } children { key } }
+          tokenRecord { key name parent { key } children { edges { node { key } } } }
           parentRecord { key }
         }
       }
@@ -34,7 +34,7 @@ const HISTORY_WITH_LINKS = graphql(`
 const CHILDREN_OF_PAGE = graphql(`
   query ChildrenOfPage($username: String!) {
     tokens(username: $username, filter: { tokenTypes: [USER] }, first: 10) {
-      edges { node { key oldest: children(first: 1) { key } firstThree: children(first: 3) { key } } }
+      edges { node { key oldest: children(first: 1) { edges { node { key } } } firstThree: children(first: 3) { edges { node { key } } } } }
     }
   }
 `);
@@ -108,13 +108,13 @@ describe.each(engines())('DataLoader batching of history links on %s', (engine) 
     const entries = large.data.tokenHistory.edges.map((edge) => edge.node);
     for (const entry of entries) expect(entry.tokenRecord?.key).toBe(entry.token);
     const withParent = entries.filter((entry) => entry.parentRecord !== null);
-    const withChildren = entries.filter((entry) => (entry.tokenRecord?.children.length ?? 0) > 0);
+    const withChildren = entries.filter((entry) => (entry.tokenRecord?.children.edges.length ?? 0) > 0);
     expect(withParent.length).toBeGreaterThan(20);
     expect(withChildren.length).toBeGreaterThan(20);
     expect(entries.some((entry) => entry.action === 'REVOKE')).toBe(true);
     expect(entries.some((entry) => entry.action === 'CREATE')).toBe(true);
     for (const entry of withParent) expect(entry.tokenRecord?.parent?.key).toBe(entry.parentRecord?.key);
-    for (const entry of withChildren) expect(entry.tokenRecord?.children).toEqual([{ key: childOf.get(entry.token) }]);
+    for (const entry of withChildren) expect(entry.tokenRecord?.children.edges).toEqual([{ node: { key: childOf.get(entry.token) } }]);
 
     console.log(
       `[${engine}] SQL statements per request: tokenHistory(first: 5) = ${small.issued.length}, ` +
@@ -155,7 +155,10 @@ describe.each(engines())('DataLoader batching of history links on %s', (engine) 
         lastUpdatedAt: new Date(start + index),
       }));
       await server.tessera.db.token.createMany({ data: rows });
-      childrenOf.set(parentKey, rows.map((row) => row.key));
+      childrenOf.set(
+        parentKey,
+        rows.map((row) => row.key),
+      );
     }
 
     // Prisma's own query events carry the parameters, so that the children statements can be run again and their rows counted.
@@ -172,19 +175,20 @@ describe.each(engines())('DataLoader batching of history links on %s', (engine) 
     expect(nodes.map((node) => node.key).sort()).toEqual([...parents].sort());
     for (const node of nodes) {
       const children = childrenOf.get(node.key) ?? [];
-      expect(node.oldest.map((child) => child.key)).toEqual(children.slice(0, 1));
-      expect(node.firstThree.map((child) => child.key)).toEqual(children.slice(0, 3));
+      expect(node.oldest.edges.map((edge) => edge.node.key)).toEqual(children.slice(0, 1));
+      expect(node.firstThree.edges.map((edge) => edge.node.key)).toEqual(children.slice(0, 3));
     }
 
     // The children are read by statements that search by parent: one per page size asked, for all four parents.
     const childStatements = seen.filter((statement) => /"parent_key"\s*(=|IN)/i.test(statement.query));
     expect(childStatements.map((statement) => statement.query.slice(0, 200))).toHaveLength(2);
-    // Run again, they return at most `first` rows per parent: 4 × 1 and 4 × 3, not 4 × 200.
+    // Run again, they return at most `first` rows per parent, and one more that says whether a next page
+    // exists: 4 × 2 and 4 × 4, not 4 × 200.
     const rowCounts = [];
     for (const statement of childStatements) {
       const rows = await server.tessera.db.$queryRawUnsafe<unknown[]>(statement.query, ...(JSON.parse(statement.params) as unknown[]));
       rowCounts.push(rows.length);
     }
-    expect(rowCounts.sort((a, b) => a - b)).toEqual([4, 12]);
+    expect(rowCounts.sort((a, b) => a - b)).toEqual([8, 16]);
   });
 });

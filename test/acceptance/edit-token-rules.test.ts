@@ -129,7 +129,10 @@ describe.each(engines())('editToken refusals on %s', (engine) => {
     for (let index = 0; index < 8; index += 1) keys.push(await alicesToken());
     const results = await Promise.all(keys.map((key) => editToken(server, people.alice, { key, name: 'contested' })));
     const typenames = results.map((result) => result.__typename);
-    expect(typenames.filter((name) => name === 'EditTokenPayload'), JSON.stringify(results)).toHaveLength(1);
+    expect(
+      typenames.filter((name) => name === 'EditTokenPayload'),
+      JSON.stringify(results),
+    ).toHaveLength(1);
     expect(typenames.filter((name) => name === 'DuplicateTokenNameError')).toHaveLength(7);
     expect(await server.tessera.db.token.count({ where: { username: 'alice', name: 'contested' } })).toBe(1);
     expect((await rowCounts(server)).history).toBe(counts.history + 1);

@@ -7,7 +7,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
-import { cast, daysFromNow, EDIT, editToken, expectTypename, historyEntries, lookup, minutesFromNow, mint, revoke, rowCounts, type Cast, type EditTokenInput, type HistoryEntry, type TokenChange, type TokenView, epochSeconds } from '../support/operations.ts';
+import {
+  cast,
+  daysFromNow,
+  EDIT,
+  editToken,
+  expectTypename,
+  historyEntries,
+  lookup,
+  minutesFromNow,
+  mint,
+  revoke,
+  rowCounts,
+  type Cast,
+  type EditTokenInput,
+  type HistoryEntry,
+  type TokenChange,
+  type TokenView,
+  epochSeconds,
+} from '../support/operations.ts';
 
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
@@ -222,7 +240,15 @@ describe.each(engines())('editToken on %s', (engine) => {
     for (const key of chain) expect((await tokenOf(key)).expiresAt, key).toBe(first);
     const topEntry = await onlyEdit(top.token.key);
     for (const key of chain.slice(1)) {
-      expect(await onlyEdit(key)).toMatchObject({ expires: first, oldExpires: null, oldScopes: null, oldTokenName: null, actor: 'alice', ipAddress: '203.0.113.8', eventTime: topEntry.eventTime });
+      expect(await onlyEdit(key)).toMatchObject({
+        expires: first,
+        oldExpires: null,
+        oldScopes: null,
+        oldTokenName: null,
+        actor: 'alice',
+        ipAddress: '203.0.113.8',
+        eventTime: topEntry.eventTime,
+      });
     }
     expect((await tokenOf(early.token.key)).expiresAt).toBe(earlyExpiry);
 
@@ -259,7 +285,11 @@ describe.each(engines())('editToken on %s', (engine) => {
     try {
       const before = await Promise.all([tokenOf(top.token.key), tokenOf(child.token.key)]);
       const counts = await rowCounts(server);
-      const response = await server.request(EDIT, { input: { key: top.token.key, name: 'renamed', expires: daysFromNow(3, server.clock) } }, { token: people.alice });
+      const response = await server.request(
+        EDIT,
+        { input: { key: top.token.key, name: 'renamed', expires: daysFromNow(3, server.clock) } },
+        { token: people.alice },
+      );
       expect(response.data).toBeNull();
       expect(response.errors?.[0]?.message).toBe('Unexpected error.');
       expect(await rowCounts(server)).toEqual(counts);

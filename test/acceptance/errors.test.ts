@@ -104,11 +104,15 @@ describe.each(engines())('errors on %s', (engine) => {
         // A string where a name belongs: parsing.
         await server.requestText(`{ viewer { "${secret}" } }`, { token: people.alice }),
       ];
-      const variables = await rawPost(server.url, JSON.stringify({ query: 'query ($first: Int) { tokens(first: $first) { totalCount } }', variables: { first: secret } }), {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        authorization: `Bearer ${people.alice}`,
-      });
+      const variables = await rawPost(
+        server.url,
+        JSON.stringify({ query: 'query ($first: Int) { tokens(first: $first) { totalCount } }', variables: { first: secret } }),
+        {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${people.alice}`,
+        },
+      );
       for (const answer of answers) {
         expect(answer.errors?.length).toBeGreaterThan(0);
         expect(answer.errors?.[0]?.extensions?.code).toMatch(/^GRAPHQL_(VALIDATION|PARSE)_FAILED$/);
@@ -127,7 +131,12 @@ describe.each(engines())('errors on %s', (engine) => {
       const expiring = await mint(server, people.alice, { name: 'neutral-expired', scopes: ['read:all'], expires: minutesFromNow(10, clock) });
       clock.advance(11 * 60_000);
       const entropy = people.alice.slice(4, -6).replace(/^./, (first) => (first === 'A' ? 'B' : 'A'));
-      const failing = { malformed: 'tsr_not-a-token-we-ever-made', unknown: `tsr_${entropy}${vendorChecksum(entropy)}`, revoked: revoked.secret, expired: expiring.secret };
+      const failing = {
+        malformed: 'tsr_not-a-token-we-ever-made',
+        unknown: `tsr_${entropy}${vendorChecksum(entropy)}`,
+        revoked: revoked.secret,
+        expired: expiring.secret,
+      };
 
       const graphqlAnswers = [];
       const oauthAnswers = [];
@@ -138,11 +147,19 @@ describe.each(engines())('errors on %s', (engine) => {
         oauthAnswers.push({ status: oauth.status, challenge: oauth.headers.get('www-authenticate'), body: oauth.body });
       }
       const [first] = graphqlAnswers;
-      expect(first).toEqual({ status: 401, challenge: INVALID_TOKEN_CHALLENGE, body: { errors: [{ message: 'The access token is invalid', extensions: { code: 'UNAUTHENTICATED' } }] } });
+      expect(first).toEqual({
+        status: 401,
+        challenge: INVALID_TOKEN_CHALLENGE,
+        body: { errors: [{ message: 'The access token is invalid', extensions: { code: 'UNAUTHENTICATED' } }] },
+      });
       expect(graphqlAnswers).toEqual(Object.values(failing).map(() => first));
       // At the OAuth endpoints the body's code is the challenge's (RFC 6750 §3.1).
       const [oauthFirst] = oauthAnswers;
-      expect(oauthFirst).toEqual({ status: 401, challenge: INVALID_TOKEN_CHALLENGE, body: { error: 'invalid_token', error_description: 'The access token is invalid' } });
+      expect(oauthFirst).toEqual({
+        status: 401,
+        challenge: INVALID_TOKEN_CHALLENGE,
+        body: { error: 'invalid_token', error_description: 'The access token is invalid' },
+      });
       expect(oauthAnswers).toEqual(Object.values(failing).map(() => oauthFirst));
 
       // No credentials at all: a bare challenge, without an error attribute (RFC 6750 §3.1).
@@ -169,7 +186,11 @@ describe.each(engines())('errors on %s', (engine) => {
 
       expectOAuthError(await chunkedPost(oauthUrl(REVOKE_PATH), form, `token=${people.bob}`), 411, 'invalid_request');
       expectOAuthError(await rawPost(oauthUrl(REVOKE_PATH), `token=${'x'.repeat(300 * 1024)}`, form), 413, 'invalid_request');
-      expectOAuthError(await rawPost(oauthUrl(INTROSPECT_PATH), JSON.stringify({ token: people.bob }), { ...auth, 'content-type': 'application/json' }), 415, 'invalid_request');
+      expectOAuthError(
+        await rawPost(oauthUrl(INTROSPECT_PATH), JSON.stringify({ token: people.bob }), { ...auth, 'content-type': 'application/json' }),
+        415,
+        'invalid_request',
+      );
       // Nothing was revoked by any of them.
       expect((await server.request(VIEWER, {}, { token: people.bob })).status).toBe(200);
     });
@@ -223,7 +244,7 @@ describe.each(engines())('errors on %s', (engine) => {
       }
     });
 
-    it("passes graphql-http's audit of the GraphQL-over-HTTP spec without a failure or a warning", async () => {
+    it("passes graphql-http's audit of the GraphQL-over-HTTP spec without a failure, a warning or a notice", async () => {
       const fetchFn: typeof fetch = (input, init) => {
         const headers = new Headers(init?.headers);
         headers.set('authorization', `Bearer ${people.admin}`);
@@ -231,8 +252,8 @@ describe.each(engines())('errors on %s', (engine) => {
       };
       const results = await Promise.all(serverAudits({ url: server.url, fetchFn }).map((audit) => audit.fn()));
       expect(results.length).toBeGreaterThan(30);
-      // Notices are MAY-level: the GETs they try lack the CSRF header that Tessera requires on purpose.
-      const failures = results.flatMap((result) => (result.status === 'error' || result.status === 'warn' ? [`${result.id} ${result.name}: ${result.reason}`] : []));
+      // Notices too (MAY-level: the audit's GETs): queries over GET need no header besides the token's.
+      const failures = results.flatMap((result) => (result.status === 'ok' ? [] : [`${result.status} ${result.id} ${result.name}: ${result.reason}`]));
       expect(failures).toEqual([]);
     });
   });
@@ -241,30 +262,36 @@ describe.each(engines())('errors on %s', (engine) => {
     /** The SQLite connection Prisma uses (its adapter opens one); the hot path's connection is another. */
     const pragma = (statement: string) => server.tessera.db.$queryRawUnsafe(`PRAGMA ${statement}`);
 
-    function expectUnavailable(response: { status: number; headers: Headers; body: Record<string, unknown>; errors?: { extensions?: { code?: string } }[] }, code: string) {
+    function expectUnavailable(
+      response: { status: number; headers: Headers; body: Record<string, unknown>; errors?: { extensions?: { code?: string } }[] },
+      code: string,
+    ) {
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(response.errors?.[0]?.extensions?.code).toBe(code);
       expect(JSON.stringify(response.body)).not.toContain('Unexpected error');
     }
 
-    it.runIf(engine === 'sqlite')('answers a write that finds the disk full with 503 STORAGE_FULL, keeps reading, and writes again once there is room', async () => {
-      const target = await mint(server, people.alice, { name: 'full-disk', scopes: ['read:all'] });
-      // SQLite's own limit on the file's pages: set at the size it has, it is a disk with no room left.
-      await pragma('max_page_count = 1');
-      try {
-        const edit = await server.request(EDIT, { input: { key: target.token.key, policy: BULKY_POLICY } }, { token: people.alice });
-        expectUnavailable(edit, 'STORAGE_FULL');
-        // Reads and authentication keep working; nothing was written.
-        expect(expectNoErrors(await server.request(VIEWER, {}, { token: people.alice })).viewer.username).toBe('alice');
-        const stored = await server.tessera.db.token.findUnique({ where: { key: target.token.key }, select: { policy: true } });
-        expect(stored?.policy).toEqual({});
-      } finally {
-        await pragma('max_page_count = 4294967294');
-      }
-      const again = expectNoErrors(await server.request(EDIT, { input: { key: target.token.key, policy: BULKY_POLICY } }, { token: people.alice }));
-      expect(again.editToken.__typename).toBe('EditTokenPayload');
-    });
+    it.runIf(engine === 'sqlite')(
+      'answers a write that finds the disk full with 503 STORAGE_FULL, keeps reading, and writes again once there is room',
+      async () => {
+        const target = await mint(server, people.alice, { name: 'full-disk', scopes: ['read:all'] });
+        // SQLite's own limit on the file's pages: set at the size it has, it is a disk with no room left.
+        await pragma('max_page_count = 1');
+        try {
+          const edit = await server.request(EDIT, { input: { key: target.token.key, policy: BULKY_POLICY } }, { token: people.alice });
+          expectUnavailable(edit, 'STORAGE_FULL');
+          // Reads and authentication keep working; nothing was written.
+          expect(expectNoErrors(await server.request(VIEWER, {}, { token: people.alice })).viewer.username).toBe('alice');
+          const stored = await server.tessera.db.token.findUnique({ where: { key: target.token.key }, select: { policy: true } });
+          expect(stored?.policy).toEqual({});
+        } finally {
+          await pragma('max_page_count = 4294967294');
+        }
+        const again = expectNoErrors(await server.request(EDIT, { input: { key: target.token.key, policy: BULKY_POLICY } }, { token: people.alice }));
+        expect(again.editToken.__typename).toBe('EditTokenPayload');
+      },
+    );
 
     /** Makes the database read-only for Tessera's connections, as a failover to a standby or a read-only mount would. */
     async function readOnly(on: boolean): Promise<void> {

@@ -141,48 +141,76 @@ describe.each(engines())('generateToken on %s', (engine) => {
 
   describe('typed errors, with nothing written', () => {
     it('rejects an unknown generator', async () => {
-      await expectRejected(people.alice, { name: 'unknown-generator', tokenGeneratorId: 'no_such_generator' }, {
-        __typename: 'UnknownTokenGeneratorError',
-        code: 'UNKNOWN_TOKEN_GENERATOR',
-        message: 'Could not find the token generator to generate the token.',
-      });
+      await expectRejected(
+        people.alice,
+        { name: 'unknown-generator', tokenGeneratorId: 'no_such_generator' },
+        {
+          __typename: 'UnknownTokenGeneratorError',
+          code: 'UNKNOWN_TOKEN_GENERATOR',
+          message: 'Could not find the token generator to generate the token.',
+        },
+      );
     });
 
     it('rejects token_info without the key vendor_checksum needs', async () => {
-      await expectRejected(people.alice, { name: 'missing-info', tokenGeneratorId: 'vendor_checksum', tokenInfo: {} }, {
-        __typename: 'MissingTokenInfoKeyError',
-        code: 'MISSING_TOKEN_INFO_KEY',
-        message: 'The token_info dictionary must contain a token_type key.',
-      });
+      await expectRejected(
+        people.alice,
+        { name: 'missing-info', tokenGeneratorId: 'vendor_checksum', tokenInfo: {} },
+        {
+          __typename: 'MissingTokenInfoKeyError',
+          code: 'MISSING_TOKEN_INFO_KEY',
+          message: 'The token_info dictionary must contain a token_type key.',
+        },
+      );
     });
 
     it('rejects token_info a generator cannot use', async () => {
-      await expectRejected(people.alice, { name: 'legacy-missing-info', tokenGeneratorId: 'legacy_sha1', tokenInfo: {} }, {
-        __typename: 'MissingTokenInfoKeyError',
-        code: 'MISSING_TOKEN_INFO_KEY',
-        message: 'The token_info dictionary must contain a user key.',
-      });
-      await expectRejected(people.alice, { name: 'bad-prefix', tokenInfo: { token_type: 'Not A Prefix' } }, { __typename: 'InvalidInputError', code: 'INVALID_INPUT' });
+      await expectRejected(
+        people.alice,
+        { name: 'legacy-missing-info', tokenGeneratorId: 'legacy_sha1', tokenInfo: {} },
+        {
+          __typename: 'MissingTokenInfoKeyError',
+          code: 'MISSING_TOKEN_INFO_KEY',
+          message: 'The token_info dictionary must contain a user key.',
+        },
+      );
+      await expectRejected(
+        people.alice,
+        { name: 'bad-prefix', tokenInfo: { token_type: 'Not A Prefix' } },
+        { __typename: 'InvalidInputError', code: 'INVALID_INPUT' },
+      );
     });
 
     it("rejects a non-admin acting on someone else's tokens, or without user:token", async () => {
       await expectRejected(people.alice, { username: 'bob', name: 'not-yours' }, { __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
       const readOnly = await mint(server, people.alice, { name: 'read-only', scopes: ['read:all'] });
-      await expectRejected(readOnly.secret, { name: 'from-read-only', scopes: ['read:all'] }, { __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+      await expectRejected(
+        readOnly.secret,
+        { name: 'from-read-only', scopes: ['read:all'] },
+        { __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' },
+      );
     });
 
     it('rejects unknown scopes', async () => {
-      await expectRejected(people.admin, { username: 'alice', name: 'unknown-scope', scopes: ['read:all', 'launch:rockets'] }, {
-        __typename: 'UnknownScopeError',
-        code: 'UNKNOWN_SCOPE',
-      });
+      await expectRejected(
+        people.admin,
+        { username: 'alice', name: 'unknown-scope', scopes: ['read:all', 'launch:rockets'] },
+        {
+          __typename: 'UnknownScopeError',
+          code: 'UNKNOWN_SCOPE',
+        },
+      );
     });
 
     it('rejects scopes broader than a non-admin caller holds', async () => {
-      const error = await expectRejected(people.alice, { name: 'too-broad', scopes: ['read:all', 'write:all'] }, {
-        __typename: 'ScopesTooBroadError',
-        code: 'SCOPES_TOO_BROAD',
-      });
+      const error = await expectRejected(
+        people.alice,
+        { name: 'too-broad', scopes: ['read:all', 'write:all'] },
+        {
+          __typename: 'ScopesTooBroadError',
+          code: 'SCOPES_TOO_BROAD',
+        },
+      );
       expect(error.message).toContain('broader than your current scopes');
       // And the admin scope itself, which a non-admin must never be able to grant itself.
       await expectRejected(people.alice, { name: 'escalate', scopes: ['admin:token'] }, { __typename: 'ScopesTooBroadError', code: 'SCOPES_TOO_BROAD' });
@@ -213,8 +241,16 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it('rejects an expiry less than 5 minutes ahead', async () => {
-      await expectRejected(people.alice, { name: 'too-soon', expires: minutesFromNow(4, clock) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
-      await expectRejected(people.alice, { name: 'in-the-past', expires: minutesFromNow(-60, clock) }, { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' });
+      await expectRejected(
+        people.alice,
+        { name: 'too-soon', expires: minutesFromNow(4, clock) },
+        { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' },
+      );
+      await expectRejected(
+        people.alice,
+        { name: 'in-the-past', expires: minutesFromNow(-60, clock) },
+        { __typename: 'ExpiryTooSoonError', code: 'EXPIRY_TOO_SOON' },
+      );
       const later = await mint(server, people.alice, { name: 'later-enough', expires: minutesFromNow(10, clock) });
       expect(later.token.expiresAt).not.toBeNull();
     });
@@ -228,7 +264,11 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it('rejects a SERVICE token for a username that does not start with bot-', async () => {
-      await expectRejected(people.admin, { username: 'carol', tokenType: 'SERVICE' }, { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'username' });
+      await expectRejected(
+        people.admin,
+        { username: 'carol', tokenType: 'SERVICE' },
+        { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'username' },
+      );
       const bot = await mint(server, people.admin, { username: 'bot-builder', tokenType: 'SERVICE', scopes: ['read:all'] });
       expect(bot.token.tokenType).toBe('SERVICE');
     });
@@ -242,12 +282,20 @@ describe.each(engines())('generateToken on %s', (engine) => {
 
     it('rejects a name on a non-USER token and an INTERNAL token without a service', async () => {
       const parent = await mint(server, people.alice, { name: 'internal-parent', scopes: ['read:all'] });
-      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, name: 'named-notebook' }, {
-        __typename: 'InvalidInputError',
-        code: 'INVALID_INPUT',
-        field: 'name',
-      });
-      await expectRejected(people.alice, { tokenType: 'INTERNAL', parent: parent.token.key }, { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'service' });
+      await expectRejected(
+        people.alice,
+        { tokenType: 'NOTEBOOK', parent: parent.token.key, name: 'named-notebook' },
+        {
+          __typename: 'InvalidInputError',
+          code: 'INVALID_INPUT',
+          field: 'name',
+        },
+      );
+      await expectRejected(
+        people.alice,
+        { tokenType: 'INTERNAL', parent: parent.token.key },
+        { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'service' },
+      );
     });
 
     it('rejects a NOTEBOOK token without a parent', async () => {
@@ -255,25 +303,45 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it("rejects a NOTEBOOK token whose parent is someone else's or revoked", async () => {
-      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: people.bobKey }, { __typename: 'InvalidParentTokenError', code: 'INVALID_PARENT_TOKEN' });
+      await expectRejected(
+        people.alice,
+        { tokenType: 'NOTEBOOK', parent: people.bobKey },
+        { __typename: 'InvalidParentTokenError', code: 'INVALID_PARENT_TOKEN' },
+      );
       // Even an admin cannot hang alice's notebook token under bob's token.
-      await expectRejected(people.admin, { username: 'alice', tokenType: 'NOTEBOOK', parent: people.bobKey }, {
-        __typename: 'InvalidParentTokenError',
-        code: 'INVALID_PARENT_TOKEN',
-      });
+      await expectRejected(
+        people.admin,
+        { username: 'alice', tokenType: 'NOTEBOOK', parent: people.bobKey },
+        {
+          __typename: 'InvalidParentTokenError',
+          code: 'INVALID_PARENT_TOKEN',
+        },
+      );
       const doomed = await mint(server, people.alice, { name: 'doomed-parent', scopes: ['read:all'] });
       await revoke(server, people.alice, doomed.token.key);
-      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: doomed.token.key }, { __typename: 'InvalidParentTokenError', code: 'INVALID_PARENT_TOKEN' });
-      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: 'no-such-key-0123456789' }, { __typename: 'InvalidParentTokenError', code: 'INVALID_PARENT_TOKEN' });
+      await expectRejected(
+        people.alice,
+        { tokenType: 'NOTEBOOK', parent: doomed.token.key },
+        { __typename: 'InvalidParentTokenError', code: 'INVALID_PARENT_TOKEN' },
+      );
+      await expectRejected(
+        people.alice,
+        { tokenType: 'NOTEBOOK', parent: 'no-such-key-0123456789' },
+        { __typename: 'InvalidParentTokenError', code: 'INVALID_PARENT_TOKEN' },
+      );
     });
 
     it("rejects a child token with scopes beyond its parent's, even ones the caller holds", async () => {
       const parent = await mint(server, people.alice, { name: 'narrow-parent', scopes: ['read:all'] });
       // alice holds exec:notebook herself, so only the parent rule can refuse it.
-      const error = await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, scopes: ['exec:notebook'] }, {
-        __typename: 'ScopesTooBroadError',
-        code: 'SCOPES_TOO_BROAD',
-      });
+      const error = await expectRejected(
+        people.alice,
+        { tokenType: 'NOTEBOOK', parent: parent.token.key, scopes: ['exec:notebook'] },
+        {
+          __typename: 'ScopesTooBroadError',
+          code: 'SCOPES_TOO_BROAD',
+        },
+      );
       expect(error.message).toContain('exec:notebook');
       const child = await mint(server, people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, scopes: ['read:all'] });
       expect(child.token.parentKey).toBe(parent.token.key);
@@ -283,10 +351,14 @@ describe.each(engines())('generateToken on %s', (engine) => {
     it('rejects a child expiring after its parent, and gives a child without expiry its parent’s', async () => {
       const parent = await mint(server, people.alice, { name: 'expiring-parent', scopes: ['read:all'], expires: minutesFromNow(60, clock) });
       expect(parent.token.expiresAt).not.toBeNull();
-      await expectRejected(people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, expires: minutesFromNow(120, clock) }, {
-        __typename: 'InvalidParentTokenError',
-        code: 'INVALID_PARENT_TOKEN',
-      });
+      await expectRejected(
+        people.alice,
+        { tokenType: 'NOTEBOOK', parent: parent.token.key, expires: minutesFromNow(120, clock) },
+        {
+          __typename: 'InvalidParentTokenError',
+          code: 'INVALID_PARENT_TOKEN',
+        },
+      );
       const inheriting = await mint(server, people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key });
       expect(inheriting.token.expiresAt).toBe(parent.token.expiresAt);
       const internal = await mint(server, people.alice, { tokenType: 'INTERNAL', service: 'portal', parent: parent.token.key, scopes: ['read:all'] });
@@ -294,7 +366,11 @@ describe.each(engines())('generateToken on %s', (engine) => {
     });
 
     it.each([0, 101, -1])('rejects maxAttempts %i', async (maxAttempts) => {
-      await expectRejected(people.alice, { name: `attempts-${maxAttempts}`, maxAttempts }, { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'maxAttempts' });
+      await expectRejected(
+        people.alice,
+        { name: `attempts-${maxAttempts}`, maxAttempts },
+        { __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'maxAttempts' },
+      );
     });
 
     it('accepts maxAttempts at both ends of 1 to 100', async () => {
@@ -337,9 +413,7 @@ describe.each(engines())('generateToken on %s', (engine) => {
 
   it('lets exactly one of 20 concurrent requests for the same name win', async () => {
     const before = await rowCounts(server);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => server.request(GENERATE, { input: { name: 'race' } }, { token: people.alice })),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, () => server.request(GENERATE, { input: { name: 'race' } }, { token: people.alice })));
     for (const response of results) expectNoErrors(response);
     const typenames = results.map((response) => response.data?.generateToken.__typename);
     expect(typenames.filter((name) => name === 'GenerateTokenPayload')).toHaveLength(1);
@@ -354,7 +428,9 @@ describe.each(engines())('generateToken on %s', (engine) => {
     if (engine === 'sqlite') {
       await db.$executeRawUnsafe(`CREATE TRIGGER reject_history BEFORE INSERT ON token_change_history BEGIN SELECT RAISE(ABORT, 'forced failure'); END;`);
     } else {
-      await db.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION reject_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced failure'; END; $$`);
+      await db.$executeRawUnsafe(
+        `CREATE OR REPLACE FUNCTION reject_history() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced failure'; END; $$`,
+      );
       await db.$executeRawUnsafe(`CREATE TRIGGER reject_history BEFORE INSERT ON token_change_history FOR EACH ROW EXECUTE FUNCTION reject_history()`);
     }
     let dropped = false;

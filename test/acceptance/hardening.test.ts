@@ -197,7 +197,13 @@ describe.each(engines())('hardening on %s', (engine) => {
     it('bounds JSON documents: 16 KiB serialized and 16 levels deep', async () => {
       const largest = ofSize(16 * 1024);
       const deepest = nested(16);
-      const minted = await mint(server, people.alice, { name: unique('json'), scopes: [], metadata: largest, tokenGeneratorId: 'gafaelfawr', tokenInfo: deepest });
+      const minted = await mint(server, people.alice, {
+        name: unique('json'),
+        scopes: [],
+        metadata: largest,
+        tokenGeneratorId: 'gafaelfawr',
+        tokenInfo: deepest,
+      });
       expect(minted.token.metadata).toEqual(largest);
       const deepMetadata = await mint(server, people.alice, { name: unique('json'), scopes: [], metadata: deepest });
       expect(deepMetadata.token.metadata).toEqual(deepest);
@@ -206,12 +212,20 @@ describe.each(engines())('hardening on %s', (engine) => {
       const tooDeep = nested(17);
       await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], metadata: tooLarge }, 'metadata');
       await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], metadata: tooDeep }, 'metadata');
-      await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], policy: { resources: { '*': { allow: ['a'.repeat(17_000)] } } } }, 'policy');
+      await expectGenerateRefused(
+        people.alice,
+        { name: unique('json'), scopes: [], policy: { resources: { '*': { allow: ['a'.repeat(17_000)] } } } },
+        'policy',
+      );
       await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], policy: tooDeep }, 'policy');
       await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], tokenInfo: tooLarge }, 'tokenInfo');
       await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], tokenInfo: tooDeep }, 'tokenInfo');
       // Arrays count as levels too.
-      await expectGenerateRefused(people.alice, { name: unique('json'), scopes: [], metadata: { a: JSON.parse('['.repeat(16) + ']'.repeat(16)) as unknown[] } }, 'metadata');
+      await expectGenerateRefused(
+        people.alice,
+        { name: unique('json'), scopes: [], metadata: { a: JSON.parse('['.repeat(16) + ']'.repeat(16)) as unknown[] } },
+        'metadata',
+      );
     });
 
     it('trims names and refuses a blank one; "dup " is the same name as "dup"', async () => {
@@ -280,7 +294,11 @@ describe.each(engines())('hardening on %s', (engine) => {
     it('bounds the filters of tokens and tokenHistory', async () => {
       const long = 'x'.repeat(65);
       expectQueryError(await server.request(TOKENS, { username: long }, { token: people.admin }), 'INVALID_INPUT', 'username');
-      expectQueryError(await server.request(TOKENS, { filter: { scopes: Array.from({ length: 1001 }, () => 'read:all') } }, { token: people.admin }), 'INVALID_INPUT', 'filter.scopes');
+      expectQueryError(
+        await server.request(TOKENS, { filter: { scopes: Array.from({ length: 1001 }, () => 'read:all') } }, { token: people.admin }),
+        'INVALID_INPUT',
+        'filter.scopes',
+      );
       expectQueryError(await server.request(HISTORY, { filter: { actor: long } }, { token: people.admin }), 'INVALID_INPUT', 'filter.actor');
       expectQueryError(await server.request(HISTORY, { filter: { username: long } }, { token: people.admin }), 'INVALID_INPUT', 'filter.username');
       expectQueryError(await server.request(HISTORY, { filter: { actor: 'a\u0000' } }, { token: people.admin }), 'INVALID_INPUT', 'filter.actor');
@@ -325,9 +343,9 @@ describe.each(engines())('hardening on %s', (engine) => {
       const second = await mint(server, people.alice, { tokenType: 'NOTEBOOK', parent: parent.token.key, scopes: [] });
 
       const all = expectNoErrors(await server.request(TOKEN_CHILDREN, { key: parent.token.key }, { token: people.alice }));
-      expect(all.token?.children.map((child) => child.key)).toEqual([first.token.key, second.token.key]);
+      expect(all.token?.children.edges.map((edge) => edge.node.key)).toEqual([first.token.key, second.token.key]);
       const one = expectNoErrors(await server.request(TOKEN_CHILDREN, { key: parent.token.key, first: 1 }, { token: people.alice }));
-      expect(one.token?.children.map((child) => child.key)).toEqual([first.token.key]);
+      expect(one.token?.children.edges.map((edge) => edge.node.key)).toEqual([first.token.key]);
       expectQueryError(await server.request(TOKEN_CHILDREN, { key: parent.token.key, first: 1001 }, { token: people.alice }), 'PAGE_SIZE_TOO_LARGE');
 
       statements = [];
@@ -362,7 +380,10 @@ describe.each(engines())('hardening on %s', (engine) => {
 
     it('a token string as a cursor: BAD_CURSOR, unquoted', async () => {
       for (const secret of secrets()) {
-        for (const variables of [{ first: 5, after: secret }, { last: 5, before: secret }]) {
+        for (const variables of [
+          { first: 5, after: secret },
+          { last: 5, before: secret },
+        ]) {
           const history = await server.request(HISTORY, variables, { token: people.alice });
           expectQueryError(history, 'BAD_CURSOR');
           expectNoSecretIn(history);
@@ -417,11 +438,21 @@ describe.each(engines())('hardening on %s', (engine) => {
   });
 
   describe('cursors', () => {
-    const bad = [base64url('[1e300,5]'), base64url('[-1e20,5]'), base64url('[1e300,"x"]'), base64url('[8640000000000001,5]'), base64url('[0,1e300]'), 'A'.repeat(100_000)];
+    const bad = [
+      base64url('[1e300,5]'),
+      base64url('[-1e20,5]'),
+      base64url('[1e300,"x"]'),
+      base64url('[8640000000000001,5]'),
+      base64url('[0,1e300]'),
+      'A'.repeat(100_000),
+    ];
 
     it('answers BAD_CURSOR for out-of-range and oversized cursors, never an internal error', async () => {
       for (const cursor of bad) {
-        for (const variables of [{ first: 5, after: cursor }, { last: 5, before: cursor }]) {
+        for (const variables of [
+          { first: 5, after: cursor },
+          { last: 5, before: cursor },
+        ]) {
           expectQueryError(await server.request(HISTORY, variables, { token: people.admin }), 'BAD_CURSOR');
           expectQueryError(await server.request(TOKENS, variables, { token: people.admin }), 'BAD_CURSOR');
         }
@@ -452,22 +483,31 @@ describe.each(engines())('hardening on %s', (engine) => {
       expect(post.headers.get('access-control-allow-credentials')).toBeNull();
     });
 
-    it('refuses simple cross-site POSTs (text/plain, form-encoded) carrying a valid token, and runs nothing', async () => {
+    it('refuses simple cross-site requests (text/plain, a form, a GET), which cannot carry a token, and runs nothing', async () => {
+      // What a page on another site can make a browser send without a preflight: no Authorization header.
+      const crossSite = { origin: 'https://evil.example' };
       const before = await rowCounts(server);
-      const plain = await rawPost(server, JSON.stringify({ query: mutation(), variables: csrfInput() }), {
-        'content-type': 'text/plain',
-        authorization: `Bearer ${people.alice}`,
-      });
-      expect(plain.status).toBe(403);
+      const plain = await rawPost(server, JSON.stringify({ query: mutation(), variables: csrfInput() }), { ...crossSite, 'content-type': 'text/plain' });
+      expect(plain.status).toBe(401);
       expectSecurityHeaders(plain.headers);
       const form = await rawPost(server, new URLSearchParams({ query: mutation(), variables: JSON.stringify(csrfInput()) }).toString(), {
+        ...crossSite,
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Bearer ${people.alice}`,
       });
-      expect(form.status).toBe(403);
+      expect(form.status).toBe(401);
+      const link = await fetch(`${server.url}?${new URLSearchParams({ query: mutation(), variables: JSON.stringify(csrfInput()) })}`, { headers: crossSite });
+      expect(link.status).toBe(401);
       expect(await rowCounts(server)).toEqual(before);
 
-      // The same mutation as application/json (what every client sends) works.
+      // Adding the token takes a preflight, which names no allowed origin, header or method for that site.
+      const preflight = await fetch(server.url, {
+        method: 'OPTIONS',
+        headers: { ...crossSite, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      expect(preflight.headers.get('access-control-allow-headers')).toBeNull();
+
+      // The same mutation as application/json with the token (what every client sends) works.
       const minted = await mint(server, people.alice, csrfInput().input);
       expect(minted.token.username).toBe('alice');
     });
@@ -511,11 +551,9 @@ describe.each(engines())('hardening on %s', (engine) => {
       expect(body.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
 
       // Only the headers and a few bytes are sent: the answer comes without waiting for the rest.
-      const unread = await partialPost(
-        server,
-        { 'content-type': 'application/json', 'content-length': '300000', authorization: `Bearer ${people.alice}` },
-        ['{"query": "'],
-      );
+      const unread = await partialPost(server, { 'content-type': 'application/json', 'content-length': '300000', authorization: `Bearer ${people.alice}` }, [
+        '{"query": "',
+      ]);
       expect(unread.status).toBe(413);
       expect(unread.body).toContain('PAYLOAD_TOO_LARGE');
 

@@ -7,7 +7,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import { cast, daysFromNow, expectNoErrors, expectTypename, HISTORY, historyEntries, invalidateTokens, mint, revokeToken, type Cast, type HistoryEntry, type HistoryPage, type HistoryVariables, type TokenChange, type TokenHistoryFilter, epochSeconds } from '../support/operations.ts';
+import {
+  cast,
+  daysFromNow,
+  expectNoErrors,
+  expectTypename,
+  HISTORY,
+  historyEntries,
+  invalidateTokens,
+  mint,
+  revokeToken,
+  type Cast,
+  type HistoryEntry,
+  type HistoryPage,
+  type HistoryVariables,
+  type TokenChange,
+  type TokenHistoryFilter,
+  epochSeconds,
+} from '../support/operations.ts';
 
 const HISTORY_NODE = graphql(`
   query HistoryNode($id: ID!) {
@@ -17,7 +34,6 @@ const HISTORY_NODE = graphql(`
 
 /** The address the (trusted) proxy says the request came from. */
 const from = (address: string) => ({ 'x-forwarded-for': address });
-
 
 /** The database id inside a relay global id (Pothos: base64 of "Type:id"); only used to check the documented tie-break order. */
 function rowId(globalId: string): number {
@@ -391,7 +407,10 @@ describe.each(engines())('token change history on %s', (engine) => {
       const listed = await all({ ipAddress });
       const wanted = everything.filter((entry) => entry.ipAddress !== null && matches(entry.ipAddress));
       expect(wanted.length, `the data set has entries for ${ipAddress}`).toBeGreaterThan(0);
-      expect(listed.map((entry) => entry.id), `ipAddress: ${ipAddress}`).toEqual(wanted.map((entry) => entry.id));
+      expect(
+        listed.map((entry) => entry.id),
+        `ipAddress: ${ipAddress}`,
+      ).toEqual(wanted.map((entry) => entry.id));
     };
     await expectFilter('198.51.100.0/24', (address) => address.startsWith('198.51.100.'));
     await expectFilter('198.51.100.7', (address) => address === '198.51.100.7');
@@ -484,7 +503,10 @@ describe.each(engines())('token change history on %s', (engine) => {
       [{ since: lower, until: upper }, (entry) => ms(entry.eventTime) >= ms(lower) && ms(entry.eventTime) <= ms(upper)],
       [{ since: upper, until: upper }, (entry) => entry.eventTime === upper],
       [{ username: 'dave', action: 'REVOKE' }, (entry) => entry.username === 'dave' && entry.action === 'REVOKE'],
-      [{ actor: 'admin', ipAddress: '2001:db8::/32', tokenType: 'USER' }, (entry) => entry.actor === 'admin' && (entry.ipAddress?.startsWith('2001:db8:') ?? false) && entry.tokenType === 'USER'],
+      [
+        { actor: 'admin', ipAddress: '2001:db8::/32', tokenType: 'USER' },
+        (entry) => entry.actor === 'admin' && (entry.ipAddress?.startsWith('2001:db8:') ?? false) && entry.tokenType === 'USER',
+      ],
       [{ username: 'nobody-here' }, () => false],
     ];
     for (const [filter, predicate] of cases) {
@@ -496,13 +518,22 @@ describe.each(engines())('token change history on %s', (engine) => {
         expect(wanted.length, `${label} drops something`).toBeLessThan(full.length);
       }
       const listing = await history({ filter, first: 1000 });
-      expect(listing.edges.map((edge) => edge.node.id), label).toEqual(wanted);
+      expect(
+        listing.edges.map((edge) => edge.node.id),
+        label,
+      ).toEqual(wanted);
       expect(listing.totalCount, label).toBe(wanted.length);
       const forward = await walk('forward', filter, 3);
-      expect(forward.entries.map((entry) => entry.id), `${label} forward`).toEqual(wanted);
+      expect(
+        forward.entries.map((entry) => entry.id),
+        `${label} forward`,
+      ).toEqual(wanted);
       expect(forward.totalCount, `${label} forward totalCount`).toBe(wanted.length);
       const backward = await walk('backward', filter, 3);
-      expect(backward.entries.map((entry) => entry.id), `${label} backward`).toEqual(wanted);
+      expect(
+        backward.entries.map((entry) => entry.id),
+        `${label} backward`,
+      ).toEqual(wanted);
     }
 
     // The key filter reaches the children's entries, the inclusive bounds the bound's own entry.
@@ -523,10 +554,7 @@ describe.each(engines())('token change history on %s', (engine) => {
     expectCode(await historyResponse({ last: 5, before: 'not-a-cursor-at-all' }), 'BAD_CURSOR');
     expectCode(await historyResponse({ first: 5, after: Buffer.from('{"hello":"world"}').toString('base64url') }), 'BAD_CURSOR');
     expectCode(await historyResponse({ first: 5, last: 5 }), 'BAD_PAGINATION');
-    expectCode(
-      await historyResponse({ first: 5, filter: { since: '2030-01-02T00:00:00.000Z', until: '2030-01-01T00:00:00.000Z' } }),
-      'BAD_TIME_RANGE',
-    );
+    expectCode(await historyResponse({ first: 5, filter: { since: '2030-01-02T00:00:00.000Z', until: '2030-01-01T00:00:00.000Z' } }), 'BAD_TIME_RANGE');
   });
 
   it('honours every cursor it is given, or refuses the combination, never answering outside the window', async () => {

@@ -28,6 +28,7 @@ function tokenRow(overrides: Partial<TokenRow> = {}): TokenRow {
     tokenType: 'user',
     name: `name ✓ ${key()}`,
     activeName: null,
+    nameFolded: 'name ✓ folded',
     scopes: ['read:all', 'user:token'],
     service: null,
     parentKey: null,
@@ -49,11 +50,13 @@ function tokenRow(overrides: Partial<TokenRow> = {}): TokenRow {
   };
 }
 
-describe('the hot path\'s column lists', () => {
+describe("the hot path's column lists", () => {
   it('name every scalar field of the Token model, and every history field but the id', () => {
     expect(TOKEN_COLUMNS.map((column) => column.field).sort()).toEqual(Object.keys(Prisma.TokenScalarFieldEnum).sort());
     expect(HISTORY_COLUMNS.map((column) => column.field).sort()).toEqual(
-      Object.keys(Prisma.TokenChangeHistoryEntryScalarFieldEnum).filter((field) => field !== 'id').sort(),
+      Object.keys(Prisma.TokenChangeHistoryEntryScalarFieldEnum)
+        .filter((field) => field !== 'id')
+        .sort(),
     );
     expect(CREDENTIAL_COLUMNS.map((column) => column.field).sort()).toEqual(['generatorId', 'key', 'lastUsedAt', 'policy', 'scopes', 'username']);
   });
@@ -87,12 +90,25 @@ describe.each(engines())('the hot path against the Prisma models on %s', (engine
   });
 
   it('reads what Prisma wrote exactly as Prisma reads it, and only while the token is active', async () => {
-    const minted = await mint(server, (await cast(server)).admin, { username: 'reader', name: 'read', scopes: ['read:all'], note: 'n', policy: { resources: { '*': { block: ['DELETE'] } } } });
+    const minted = await mint(server, (await cast(server)).admin, {
+      username: 'reader',
+      name: 'read',
+      scopes: ['read:all'],
+      note: 'n',
+      policy: { resources: { '*': { block: ['DELETE'] } } },
+    });
     const row = await server.tessera.db.token.findUniqueOrThrow({ where: { key: minted.token.key } });
     const now = new Date();
     expect(await hot.findActiveToken(row.secretHash, now)).toEqual(row);
     const credential = await hot.findActiveCredential(row.secretHash, now);
-    expect(credential).toEqual({ key: row.key, username: row.username, scopes: row.scopes, policy: row.policy, generatorId: row.generatorId, lastUsedAt: row.lastUsedAt });
+    expect(credential).toEqual({
+      key: row.key,
+      username: row.username,
+      scopes: row.scopes,
+      policy: row.policy,
+      generatorId: row.generatorId,
+      lastUsedAt: row.lastUsedAt,
+    });
 
     expect(await hot.findActiveToken(row.secretHash, new Date(now.getTime() + 400 * 86_400_000 * 365))).toEqual(row); // never expires
     await server.tessera.db.token.update({ where: { key: row.key }, data: { valid: false } });
@@ -111,7 +127,11 @@ describe.each(engines())('the hot path against the Prisma models on %s', (engine
   it('lets the unique indexes decide: a taken key or secret, or a held name, is reported and nothing is written', async () => {
     const first = tokenRow({ activeName: 'held', name: 'held' });
     expect(await hot.insertToken(first, entryFor(first, 'create', change))).toBe('inserted');
-    const count = async () => [await server.tessera.db.token.count(), await server.tessera.db.tokenChangeHistoryEntry.count(), await server.tessera.db.tokenScope.count()];
+    const count = async () => [
+      await server.tessera.db.token.count(),
+      await server.tessera.db.tokenChangeHistoryEntry.count(),
+      await server.tessera.db.tokenScope.count(),
+    ];
     const before = await count();
 
     const sameSecret = tokenRow({ secretHash: first.secretHash });

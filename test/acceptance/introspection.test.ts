@@ -11,7 +11,19 @@ import { vendorChecksum } from '../../src/domain/generators/vendor-checksum.ts';
 import { graphql } from '../generated/index.ts';
 import type { AccessQuery } from '../generated/graphql.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
-import { cast, daysFromNow, expectNoErrors, INTROSPECT_PATH, lookup, mint, minutesFromNow, oauthPost, revoke, type Cast, epochSeconds } from '../support/operations.ts';
+import {
+  cast,
+  daysFromNow,
+  expectNoErrors,
+  INTROSPECT_PATH,
+  lookup,
+  mint,
+  minutesFromNow,
+  oauthPost,
+  revoke,
+  type Cast,
+  epochSeconds,
+} from '../support/operations.ts';
 
 const INTROSPECT = graphql(`
   query Introspect($token: String!, $access: AccessQuery) {
@@ -25,8 +37,18 @@ type Answer = ResultOf<typeof INTROSPECT>['introspectToken'];
 
 /** GraphQL's answer for a token that is not active: every member but `active` null. */
 const INACTIVE: Answer = {
-  active: false, scope: null, username: null, exp: null, iat: null, key: null, tokenClass: null,
-  policy: null, service: null, parent: null, deprecated: null, allowed: null,
+  active: false,
+  scope: null,
+  username: null,
+  exp: null,
+  iat: null,
+  key: null,
+  tokenClass: null,
+  policy: null,
+  service: null,
+  parent: null,
+  deprecated: null,
+  allowed: null,
 };
 
 /** GET and PUT anywhere, nothing else; on `repository`, GET is blocked except on item 42, where DELETE is allowed too. */
@@ -64,7 +86,6 @@ function accessFields(access?: AccessQuery): Record<string, string> {
   return { resource: access.resource, method: access.method, ...(access.resourceId ? { resource_id: access.resourceId } : {}) };
 }
 
-
 describe.each(engines())('token introspection on %s', (engine) => {
   let server: TestServer;
   let people: Cast;
@@ -98,9 +119,19 @@ describe.each(engines())('token introspection on %s', (engine) => {
     const view = await lookup(server, key, people.admin);
     if (!view) throw new Error(`no token ${key}`);
     return {
-      active: true, scope: view.scopes.join(' '), username: view.username, exp: view.expiresAt === null ? null : epochSeconds(view.expiresAt),
-      iat: epochSeconds(view.createdAt), key, tokenClass: view.tokenType.toLowerCase(), policy: {}, service: view.service,
-      parent: view.parentKey, deprecated: false, allowed: null, ...members,
+      active: true,
+      scope: view.scopes.join(' '),
+      username: view.username,
+      exp: view.expiresAt === null ? null : epochSeconds(view.expiresAt),
+      iat: epochSeconds(view.createdAt),
+      key,
+      tokenClass: view.tokenType.toLowerCase(),
+      policy: {},
+      service: view.service,
+      parent: view.parentKey,
+      deprecated: false,
+      allowed: null,
+      ...members,
     };
   }
 
@@ -111,12 +142,34 @@ describe.each(engines())('token introspection on %s', (engine) => {
       const view = await lookup(server, minted.token.key, people.admin);
       const { answer, endpoint } = await introspect(minted.secret);
       expect(answer).toStrictEqual({
-        active: true, scope: 'exec:notebook read:all', username: 'alice', exp: Date.parse(expires) / 1000, iat: epochSeconds(view?.createdAt ?? ''),
-        key: minted.token.key, tokenClass: 'user', policy: POLICY, service: null, parent: null, deprecated: false, allowed: null,
+        active: true,
+        scope: 'exec:notebook read:all',
+        username: 'alice',
+        exp: Date.parse(expires) / 1000,
+        iat: epochSeconds(view?.createdAt ?? ''),
+        key: minted.token.key,
+        tokenClass: 'user',
+        policy: POLICY,
+        service: null,
+        parent: null,
+        deprecated: false,
+        allowed: null,
       });
       expect(endpoint).toStrictEqual({
-        active: true, scope: 'exec:notebook read:all', username: 'alice', sub: 'alice', exp: Date.parse(expires) / 1000, iat: answer.iat,
-        jti: minted.token.key, token_type: 'Bearer', key: minted.token.key, token_class: 'user', policy: POLICY, service: null, parent: null, deprecated: false,
+        active: true,
+        scope: 'exec:notebook read:all',
+        username: 'alice',
+        sub: 'alice',
+        exp: Date.parse(expires) / 1000,
+        iat: answer.iat,
+        jti: minted.token.key,
+        token_type: 'Bearer',
+        key: minted.token.key,
+        token_class: 'user',
+        policy: POLICY,
+        service: null,
+        parent: null,
+        deprecated: false,
       });
       // token_type_hint is ignored.
       const hinted = await oauthPost(server, INTROSPECT_PATH, { token: minted.secret, token_type_hint: 'refresh_token' }, { token: people.admin });

@@ -7,10 +7,32 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import { cast, daysFromNow, everyValidKey, expectTypename, generate, historyEntries, INVALIDATE, invalidateTokens, lookup, mint, REVOKE, revokeToken, VIEWER, type Cast, type GenerateTokenInput, type HistoryEntry, type InvalidateResult, type Minted, type RevokeResult, type TokenHistoryFilter, type TokenView, pause } from '../support/operations.ts';
+import {
+  cast,
+  daysFromNow,
+  everyValidKey,
+  expectTypename,
+  generate,
+  historyEntries,
+  INVALIDATE,
+  invalidateTokens,
+  lookup,
+  mint,
+  REVOKE,
+  revokeToken,
+  VIEWER,
+  type Cast,
+  type GenerateTokenInput,
+  type HistoryEntry,
+  type InvalidateResult,
+  type Minted,
+  type RevokeResult,
+  type TokenHistoryFilter,
+  type TokenView,
+  pause,
+} from '../support/operations.ts';
 
 const sorted = (keys: readonly string[]) => [...keys].sort();
-
 
 describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
   let server: TestServer;
@@ -86,7 +108,10 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
     for (const key of daves) expect(await tokenOf(key)).toMatchObject({ valid: false, invalidReason: 'rotate' });
 
     // Other users' tokens and the already-invalid one are untouched.
-    await expectValidity(erin.map((token) => token.token.key), true);
+    await expectValidity(
+      erin.map((token) => token.token.key),
+      true,
+    );
     for (const token of erin) expect(await status(token.secret)).toBe(200);
     expect(await tokenOf(earlier.token.key)).toEqual(earlierState);
     expect(await status(people.alice)).toBe(200);
@@ -103,7 +128,10 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
     it('keys (and usernames still bound them)', async () => {
       const [a, b, c] = [await userToken('fk-user'), await userToken('fk-user'), await userToken('fk-user')];
       const elsewhere = await userToken('fk-other');
-      const result = await invalidateTokens(server, people.admin, { usernames: ['fk-user'], filter: { keys: [a!.token.key, c!.token.key, elsewhere.token.key] } });
+      const result = await invalidateTokens(server, people.admin, {
+        usernames: ['fk-user'],
+        filter: { keys: [a!.token.key, c!.token.key, elsewhere.token.key] },
+      });
       expectInvalidated(result, [a!.token.key, c!.token.key]);
       await expectValidity([b!.token.key, elsewhere.token.key], true);
     });
@@ -111,7 +139,13 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
     it('tokenTypes', async () => {
       const parent = await userToken('ft-user', { scopes: ['exec:notebook', 'read:all'] });
       const notebook = await mint(server, BOOTSTRAP_TOKEN, { username: 'ft-user', tokenType: 'NOTEBOOK', parent: parent.token.key, scopes: ['read:all'] });
-      const internal = await mint(server, BOOTSTRAP_TOKEN, { username: 'ft-user', tokenType: 'INTERNAL', parent: parent.token.key, service: 'svc', scopes: ['read:all'] });
+      const internal = await mint(server, BOOTSTRAP_TOKEN, {
+        username: 'ft-user',
+        tokenType: 'INTERNAL',
+        parent: parent.token.key,
+        service: 'svc',
+        scopes: ['read:all'],
+      });
       const session = await mint(server, BOOTSTRAP_TOKEN, { username: 'ft-user', tokenType: 'SESSION', scopes: ['read:all'] });
       const result = await invalidateTokens(server, people.admin, { usernames: ['ft-user'], filter: { tokenTypes: ['NOTEBOOK', 'SESSION'] } });
       expectInvalidated(result, [notebook.token.key, session.token.key]);
@@ -152,7 +186,10 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
       expect(Date.parse(first!.createdAt)).toBeLessThan(Date.parse(second!.createdAt));
       expect(Date.parse(second!.createdAt)).toBeLessThan(Date.parse(third!.createdAt));
 
-      const both = await invalidateTokens(server, people.admin, { usernames: ['fc-user'], filter: { createdAfter: second!.createdAt, createdBefore: second!.createdAt } });
+      const both = await invalidateTokens(server, people.admin, {
+        usernames: ['fc-user'],
+        filter: { createdAfter: second!.createdAt, createdBefore: second!.createdAt },
+      });
       expectInvalidated(both, [second!.key]);
       await expectValidity([first!.key, third!.key], true);
 
@@ -169,10 +206,16 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
       const never = await userToken('fe-user');
       expect(e2.token.expiresAt).toBe(two);
 
-      expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['fe-user'], filter: { expiresAfter: two, expiresBefore: two } }), [e2.token.key]);
+      expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['fe-user'], filter: { expiresAfter: two, expiresBefore: two } }), [
+        e2.token.key,
+      ]);
       await expectValidity([e1.token.key, e3.token.key, never.token.key], true);
-      expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['fe-user'], filter: { expiresBefore: daysFromNow(1.5, server.clock) } }), [e1.token.key]);
-      expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['fe-user'], filter: { expiresAfter: daysFromNow(2.5, server.clock) } }), [e3.token.key]);
+      expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['fe-user'], filter: { expiresBefore: daysFromNow(1.5, server.clock) } }), [
+        e1.token.key,
+      ]);
+      expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['fe-user'], filter: { expiresAfter: daysFromNow(2.5, server.clock) } }), [
+        e3.token.key,
+      ]);
       await expectValidity([never.token.key], true);
     });
     it('an empty list matches nothing, for scopes as for keys and tokenTypes', async () => {
@@ -198,9 +241,33 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
     expect(sorted(entries.map((entry) => entry.token))).toEqual(sorted(keys));
     for (const entry of entries) expect(entry.actor).toBe('hank');
     const like = (fields: Partial<HistoryEntry>) => expect.objectContaining(fields);
-    expect(entries).toContainEqual(like({ token: top.token.key, username: 'hank', tokenType: 'USER', tokenName: 'top', parent: null, service: null, actor: 'hank', action: 'REVOKE' }));
-    expect(entries).toContainEqual(like({ token: notebook.token.key, username: 'hank', tokenType: 'NOTEBOOK', tokenName: null, parent: top.token.key, service: null, actor: 'hank', action: 'REVOKE' }));
-    expect(entries).toContainEqual(like({ token: internal.token.key, username: 'hank', tokenType: 'INTERNAL', tokenName: null, parent: notebook.token.key, service: 'svc', actor: 'hank', action: 'REVOKE' }));
+    expect(entries).toContainEqual(
+      like({ token: top.token.key, username: 'hank', tokenType: 'USER', tokenName: 'top', parent: null, service: null, actor: 'hank', action: 'REVOKE' }),
+    );
+    expect(entries).toContainEqual(
+      like({
+        token: notebook.token.key,
+        username: 'hank',
+        tokenType: 'NOTEBOOK',
+        tokenName: null,
+        parent: top.token.key,
+        service: null,
+        actor: 'hank',
+        action: 'REVOKE',
+      }),
+    );
+    expect(entries).toContainEqual(
+      like({
+        token: internal.token.key,
+        username: 'hank',
+        tokenType: 'INTERNAL',
+        tokenName: null,
+        parent: notebook.token.key,
+        service: 'svc',
+        actor: 'hank',
+        action: 'REVOKE',
+      }),
+    );
 
     for (const key of keys) {
       const token = await tokenOf(key);
@@ -240,7 +307,10 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
     const { main, top, notebook, internal } = await family('jill');
     for (const token of [main, top, notebook, internal]) expect(await status(token.secret)).toBe(200);
 
-    expectInvalidated(await invalidateTokens(server, people.admin, { usernames: ['jill'], filter: { keys: [top.token.key] } }), [top, notebook, internal].map((t) => t.token.key));
+    expectInvalidated(
+      await invalidateTokens(server, people.admin, { usernames: ['jill'], filter: { keys: [top.token.key] } }),
+      [top, notebook, internal].map((t) => t.token.key),
+    );
     for (const token of [top, notebook, internal]) {
       const response = await server.request(VIEWER, {}, { token: token.secret });
       expect(response.status).toBe(401);
@@ -276,7 +346,11 @@ describe.each(engines())('invalidateTokens and revokeToken on %s', (engine) => {
       expect(await everyValidKey(server)).toEqual(before);
     }
     // The bootstrap secret owns no tokens: leaving usernames out does not mean everyone's either.
-    expect(await invalidateTokens(server, BOOTSTRAP_TOKEN, { reason: 'omitted' })).toMatchObject({ __typename: 'InvalidInputError', code: 'INVALID_INPUT', field: 'usernames' });
+    expect(await invalidateTokens(server, BOOTSTRAP_TOKEN, { reason: 'omitted' })).toMatchObject({
+      __typename: 'InvalidInputError',
+      code: 'INVALID_INPUT',
+      field: 'usernames',
+    });
     expect(await everyValidKey(server)).toEqual(before);
   });
 

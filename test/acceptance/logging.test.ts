@@ -9,21 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultRegistry } from '../../src/domain/generators/index.ts';
 import type { GeneratedToken, TokenGenerator, TokenInfo } from '../../src/domain/generators/types.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type GraphQLResponse, type TestServer } from '../support/harness.ts';
-import {
-  cast,
-  generate,
-  GENERATE,
-  HISTORY,
-  HISTORY_SINCE,
-  mint,
-  NODE_BY_ID,
-  REVOKE,
-  revoke,
-  TOKEN,
-  TOKENS,
-  VIEWER,
-  type Cast,
-} from '../support/operations.ts';
+import { cast, generate, GENERATE, HISTORY, HISTORY_SINCE, mint, NODE_BY_ID, REVOKE, revoke, TOKEN, TOKENS, VIEWER, type Cast } from '../support/operations.ts';
 
 /** A generator that fails as no client could make it fail: the stand-in for an unexpected fault. */
 class ExplodingGenerator implements TokenGenerator {
@@ -170,7 +156,9 @@ describe.each(engines())('logging on %s', (engine) => {
 
     expect(parsed.filter((line) => line.level >= 50)).toEqual([]);
     const refused = parsed.filter((line) => typeof line.code === 'string');
-    expect(new Set(refused.map((line) => line.code))).toEqual(new Set(['BAD_CURSOR', 'BAD_IP_FILTER', 'PAGE_SIZE_TOO_LARGE', 'PERMISSION_DENIED', 'INVALID_INPUT']));
+    expect(new Set(refused.map((line) => line.code))).toEqual(
+      new Set(['BAD_CURSOR', 'BAD_IP_FILTER', 'PAGE_SIZE_TOO_LARGE', 'PERMISSION_DENIED', 'INVALID_INPUT']),
+    );
     for (const line of refused) {
       expect(line.level).toBe(30);
       expect(JSON.stringify(line)).not.toContain('stack');

@@ -11,7 +11,6 @@ import { maintenanceCounts, runTessera } from '../support/cli.ts';
 import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
 import { minutesFromNow, mint, pause } from '../support/operations.ts';
 
-
 /** `count` SESSION tokens of carol's, made `parallel` at a time, each expiring at `expires()`; returns their keys. */
 async function sessionTokens(server: TestServer, count: number, expires: () => string, parallel = 10): Promise<string[]> {
   const keys: string[] = [];
@@ -71,7 +70,9 @@ describe.skipIf(noPostgres)('two `tessera maintenance` processes on one PostgreS
     const databaseUrl = server.tessera.config.databaseUrl;
     // The children read the real clock: the tokens expire 3 s after they are made, and we wait until all have.
     const keys = await sessionTokens(server, 300, () => new Date(Date.now() + 3_000).toISOString());
-    const lastExpiry = Math.max(...(await server.tessera.db.token.findMany({ where: { key: { in: keys } }, select: { expiresAt: true } })).map((row) => row.expiresAt!.getTime()));
+    const lastExpiry = Math.max(
+      ...(await server.tessera.db.token.findMany({ where: { key: { in: keys } }, select: { expiresAt: true } })).map((row) => row.expiresAt!.getTime()),
+    );
     await pause(Math.max(0, lastExpiry - Date.now() + 500));
 
     // Hold every write to the tokens table until both children are waiting for it, then let them go together.
@@ -86,10 +87,7 @@ describe.skipIf(noPostgres)('two `tessera maintenance` processes on one PostgreS
       const env = { DATABASE_URL: databaseUrl, TESSERA_MIN_EXPIRY_SECONDS: '1' };
       const children = [runTessera(['maintenance'], env), runTessera(['maintenance'], env)];
       const waitingOnGate = async () => {
-        const { rows } = await watch.query<{ n: number }>(
-          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
-          [gatePid],
-        );
+        const { rows } = await watch.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [gatePid]);
         return rows[0]?.n ?? 0;
       };
       let waiting = 0;

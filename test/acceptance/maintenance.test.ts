@@ -7,18 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_TOKEN, engines, startServer, type TestServer } from '../support/harness.ts';
-import {
-  cast,
-  daysFromNow,
-  historyEntries,
-  lookup,
-  minutesFromNow,
-  mint,
-  revoke,
-  VIEWER,
-  type Cast,
-  type HistoryEntry,
-} from '../support/operations.ts';
+import { cast, daysFromNow, historyEntries, lookup, minutesFromNow, mint, revoke, VIEWER, type Cast, type HistoryEntry } from '../support/operations.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

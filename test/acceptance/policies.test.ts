@@ -37,9 +37,21 @@ const FAULTS: [string, Policy, string][] = [
   ['the global section not an object', { resources: { '*': ['GET'] } }, 'The "resources.*" section must be a JSON object.'],
   ['an item section not an object', { resources: { someobject: { '42': 'GET' } } }, 'The "resources.someobject.42" section must be a JSON object.'],
   ['a section with neither rule', { resources: { '*': {} } }, 'The "resources.*" section must have "allow" and/or "block" rules.'],
-  ['a section with other rules only', { resources: { someobject: { '*': { deny: ['GET'] } } } }, 'The "resources.someobject.*" section must have "allow" and/or "block" rules.'],
-  ['an allow rule not a list', { resources: { someobject: { '*': { allow: 'GET' } } } }, 'The "resources.someobject.*" section\'s "allow" rule must be a list.'],
-  ['a block rule not a list', { resources: { someobject: { '*': { allow: ['GET'], block: { GET: true } } } } }, 'The "resources.someobject.*" section\'s "block" rule must be a list.'],
+  [
+    'a section with other rules only',
+    { resources: { someobject: { '*': { deny: ['GET'] } } } },
+    'The "resources.someobject.*" section must have "allow" and/or "block" rules.',
+  ],
+  [
+    'an allow rule not a list',
+    { resources: { someobject: { '*': { allow: 'GET' } } } },
+    'The "resources.someobject.*" section\'s "allow" rule must be a list.',
+  ],
+  [
+    'a block rule not a list',
+    { resources: { someobject: { '*': { allow: ['GET'], block: { GET: true } } } } },
+    'The "resources.someobject.*" section\'s "block" rule must be a list.',
+  ],
   ['a global block rule not a list', { resources: { '*': { block: 'DELETE' } } }, 'The "resources.*" section\'s "block" rule must be a list.'],
 ];
 
@@ -89,7 +101,10 @@ describe.each(engines())('access policies on %s', (engine) => {
   it('refuses a resource policy id that is not configured', async () => {
     await expectRefused({ resources: { foobar: { '*': { allow: ['GET'] } } } }, '"foobar" is not a valid resource policy ID.');
     // Also beside a configured one, and under a global section.
-    await expectRefused({ resources: { '*': { allow: ['*'] }, someobject: { '*': { allow: ['GET'] } }, foobar: { '*': { allow: ['GET'] } } } }, '"foobar" is not a valid resource policy ID.');
+    await expectRefused(
+      { resources: { '*': { allow: ['*'] }, someobject: { '*': { allow: ['GET'] } }, foobar: { '*': { allow: ['GET'] } } } },
+      '"foobar" is not a valid resource policy ID.',
+    );
   });
 
   it('accepts {} (full access) and well-formed policies on generateToken and editToken, and stores them as given', async () => {

@@ -43,7 +43,8 @@ describe('query limits', () => {
   });
   afterAll(async () => server?.close());
 
-  const entryFields = 'id token username tokenType tokenName parent scopes service expires actor action oldTokenName oldScopes oldExpires ipAddress eventTime reduced';
+  const entryFields =
+    'id token username tokenType tokenName parent scopes service expires actor action oldTokenName oldScopes oldExpires ipAddress eventTime reduced';
 
   it('admits the largest page (1000) of history entries with their tokens', async () => {
     const response = await server.request(LARGEST_HISTORY_PAGE, {}, { token: BOOTSTRAP_TOKEN });
@@ -53,7 +54,7 @@ describe('query limits', () => {
   // Untyped on purpose: these are built to trip the cost limit (graphql/complexity.ts) and graphql-armor's depth limit, not to be answered.
   it('refuses pages of pages and deep nesting before running them', async () => {
     const nested = await server.requestText(
-      `{ tokens(first: 1000) { edges { node { key children { key } } } } a: tokenHistory(first: 1000) { edges { node { ${entryFields} tokenRecord { key children { key parent { key children { key } } } } } } } b: tokenHistory(first: 1000) { edges { node { ${entryFields} } } } }`,
+      `{ tokens(first: 1000) { edges { node { key children { edges { node { key } } } } } } a: tokenHistory(first: 1000) { edges { node { ${entryFields} tokenRecord { key children { edges { node { key parent { key } } } } } } } } b: tokenHistory(first: 1000) { edges { node { ${entryFields} } } } }`,
       { token: BOOTSTRAP_TOKEN },
     );
     expect(nested.data).toBeFalsy();
@@ -64,5 +65,21 @@ describe('query limits', () => {
       { token: BOOTSTRAP_TOKEN },
     );
     expect(deep.errors?.[0]?.message).toMatch(/depth/i);
+  });
+
+  it('refuses a query of more than 1,000 lexical tokens while parsing it, with a code', async () => {
+    // A long argument list makes up the tokens (commas are not tokens).
+    const keys = Array.from({ length: 1200 }, (_, index) => `"k${String(index).padStart(21, '0')}"`).join(', ');
+    const long = await server.requestText(`{ tokens(filter: { keys: [${keys}] }, first: 1) { edges { node { key } } } }`, { token: BOOTSTRAP_TOKEN });
+    expect(long.data).toBeFalsy();
+    expect(long.errors?.[0]?.message).toMatch(/token limit/i);
+    expect(long.errors?.[0]?.extensions?.code).toBeTypeOf('string');
+    const within = await server.requestText(
+      `{ tokens(filter: { keys: [${keys.split(', ').slice(0, 100).join(', ')}] }, first: 1) { edges { node { key } } } }`,
+      {
+        token: BOOTSTRAP_TOKEN,
+      },
+    );
+    expect(within.errors).toBeUndefined();
   });
 });

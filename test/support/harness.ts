@@ -34,7 +34,7 @@ interface FreshDatabase {
   drop(): Promise<void>;
 }
 
-async function freshDatabase(engine: Engine): Promise<FreshDatabase> {
+export async function freshDatabase(engine: Engine): Promise<FreshDatabase> {
   if (engine === 'sqlite') {
     const directory = mkdtempSync(join(tmpdir(), 'tessera-test-'));
     return { url: `file:${join(directory, 'tessera.db')}`, drop: async () => rmSync(directory, { recursive: true, force: true }) };
@@ -145,7 +145,12 @@ export interface StartOptions {
   clock?: TestClock;
 }
 
-export async function post(url: string, query: string, variables: unknown, { token = null, headers = {} }: RequestOptions = {}): Promise<GraphQLResponse<unknown>> {
+export async function post(
+  url: string,
+  query: string,
+  variables: unknown,
+  { token = null, headers = {} }: RequestOptions = {},
+): Promise<GraphQLResponse<unknown>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: {

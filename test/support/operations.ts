@@ -129,8 +129,15 @@ export const HISTORY_SINCE = graphql(`
 
 /** A token's children, a page of them. */
 export const TOKEN_CHILDREN = graphql(`
-  query TokenChildren($key: String!, $first: Int) {
-    token(key: $key) { key children(first: $first) { key } }
+  query TokenChildren($key: String!, $first: Int, $after: String, $last: Int, $before: String) {
+    token(key: $key) {
+      key
+      children(first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { key } }
+      }
+    }
   }
 `);
 
@@ -151,7 +158,7 @@ export const EIGHT_HEAVY_PAGES = graphql(`
 /** A page of tokens, each with a page of its children's largest fields. */
 export const CHILDREN_OF_EVERY_TOKEN = graphql(`
   query ChildrenOfEveryToken($n: Int, $m: Int) {
-    tokens(first: $n) { edges { node { key children(first: $m) { note policy metadata } } } }
+    tokens(first: $n) { edges { node { key children(first: $m) { edges { node { note policy metadata } } } } } }
   }
 `);
 
@@ -220,7 +227,12 @@ export async function cast(server: TestServer) {
 export type Cast = Awaited<ReturnType<typeof cast>>;
 
 /** Calls invalidateTokens and returns the union member as is. */
-export async function invalidateTokens(server: TestServer, actor: string, input: InvalidateTokensInput, headers?: Record<string, string>): Promise<InvalidateResult> {
+export async function invalidateTokens(
+  server: TestServer,
+  actor: string,
+  input: InvalidateTokensInput,
+  headers?: Record<string, string>,
+): Promise<InvalidateResult> {
   return expectNoErrors(await server.request(INVALIDATE, { input }, { token: actor, headers })).invalidateTokens;
 }
 
@@ -381,5 +393,16 @@ export async function oauthPost(
 export const INTROSPECT_ACCESS = graphql(`
   query IntrospectAccess($token: String!, $access: AccessQuery) {
     introspectToken(token: $token, access: $access) { active key username scope policy allowed }
+  }
+`);
+
+// ---- the live change feed (feed*.test.ts; sent over SSE by test/support/sse.ts) ----
+
+export const TOKEN_CHANGES = graphql(`
+  subscription TokenChanges($filter: TokenHistoryFilter, $resumeFrom: String) {
+    tokenChanges(filter: $filter, resumeFrom: $resumeFrom) {
+      cursor
+      node { id token username actor action eventTime }
+    }
   }
 `);

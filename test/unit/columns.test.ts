@@ -63,9 +63,9 @@ describe('the shared column lists against prisma/models.prisma', () => {
     expect(byField(TOKEN_COLUMNS)).toEqual(byField(asColumns(tokenModel.scalars)));
   });
 
-  it("name every history field but the database's id under its @map name, with its kind", () => {
+  it("name every history field but the database's id and txId under its @map name, with its kind", () => {
     expect(HISTORY_TABLE).toBe(historyModel.table);
-    expect(byField(HISTORY_COLUMNS)).toEqual(byField(asColumns(historyModel.scalars.filter((field) => field.field !== 'id'))));
+    expect(byField(HISTORY_COLUMNS)).toEqual(byField(asColumns(historyModel.scalars.filter((field) => field.field !== 'id' && field.field !== 'txId'))));
   });
 
   it('copy into an entry what entryFor copies, between fields of the same type', () => {
@@ -77,6 +77,7 @@ describe('the shared column lists against prisma/models.prisma', () => {
       tokenType: 'notebook',
       name: 'a name',
       activeName: 'a name',
+      nameFolded: 'a name',
       scopes: ['read:all', 'user:token'],
       service: 'a service',
       parentKey: 'p'.repeat(22),
@@ -131,6 +132,6 @@ describe.each(engines())('the shared column lists against the migrated tables on
 
   it('are every column of the tokens and history tables', async () => {
     expect(await tableColumns(TOKEN_TABLE)).toEqual(TOKEN_COLUMNS.map((column) => column.column).sort());
-    expect(await tableColumns(HISTORY_TABLE)).toEqual(['id', ...HISTORY_COLUMNS.map((column) => column.column)].sort());
+    expect(await tableColumns(HISTORY_TABLE)).toEqual(['id', 'tx_id', ...HISTORY_COLUMNS.map((column) => column.column)].sort());
   });
 });

@@ -33,8 +33,7 @@ function referenceChecksum(entropy: string): string {
   return digits.padStart(6, '0');
 }
 
-const swapCase = (s: string) =>
-  [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
+const swapCase = (s: string) => [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
 
 describe('vendor_checksum', () => {
   const generator = new VendorChecksumTokenGenerator();
@@ -190,9 +189,7 @@ describe('TokenGeneratorRegistry', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(MissingTokenInfoKeyError);
-      expect((error as MissingTokenInfoKeyError).message).toBe(
-        'The token_info dictionary must contain a user key.',
-      );
+      expect((error as MissingTokenInfoKeyError).message).toBe('The token_info dictionary must contain a user key.');
       expect((error as MissingTokenInfoKeyError).key).toBe('user');
     }
   });
@@ -207,8 +204,6 @@ describe('TokenGeneratorRegistry', () => {
     expect(() => createDefaultRegistry('nope')).toThrow(/not registered/);
     expect(() => new TokenGeneratorRegistry([], 'vendor_checksum')).toThrow(/not registered/);
     expect(() => registry.register(new GafaelfawrTokenGenerator())).toThrow(/already registered/);
-    expect(createDefaultRegistry('gafaelfawr').resolve(undefined, undefined, context).generator.id).toBe(
-      'gafaelfawr',
-    );
+    expect(createDefaultRegistry('gafaelfawr').resolve(undefined, undefined, context).generator.id).toBe('gafaelfawr');
   });
 });

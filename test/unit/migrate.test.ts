@@ -119,13 +119,8 @@ describe.skipIf(!postgresUrl && !postgresRequired)('PostgreSQL migrations', () =
       const applied = await applyMigrations({ engine: 'postgresql', adapterFactory: postgresMigrationAdapterFactory(schemaUrl) });
       expect(applied).toEqual(await committedMigrations('postgresql'));
 
-      const tables = await client.query<{ table_name: string }>(
-        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
-        [schema],
-      );
-      expect(tables.rows.map((row) => row.table_name)).toEqual(
-        expect.arrayContaining(['tokens', 'token_change_history', '_prisma_migrations']),
-      );
+      const tables = await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema]);
+      expect(tables.rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(['tokens', 'token_change_history', '_prisma_migrations']));
       // Nothing leaked into public.
       const inPublic = await client.query("SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'token_change_history'");
       expect(inPublic.rowCount).toBe(0);

@@ -112,7 +112,13 @@ const tesseraEvaluationCases: EvaluationCase[] = [
   // Another resource's sections do not apply; the global one does.
   { test: 'other resource', resources: { '*': { block: ['*'] }, other: { '*': { allow: ['*'] } } }, blocked: ['GET'] },
   // A section that names neither the method nor `*` defers to the next one.
-  { test: 'undecided item section', resources: { '*': { block: ['*'] }, test: { '42': { allow: ['PUT'] } } }, resourceId: '42', allowed: ['PUT'], blocked: ['GET'] },
+  {
+    test: 'undecided item section',
+    resources: { '*': { block: ['*'] }, test: { '42': { allow: ['PUT'] } } },
+    resourceId: '42',
+    allowed: ['PUT'],
+    blocked: ['GET'],
+  },
   { test: 'no resourceId skips item sections', resources: { test: { '42': { block: ['*'] } } }, allowed: ['GET'] },
   // Policy entries match case-sensitively (djblets' `method in blocked`).
   { test: 'lowercase policy entry', resources: { '*': { block: ['get'] } }, allowed: ['GET'] },
@@ -172,7 +178,11 @@ const validationCases: ValidationCase[] = [
     policy: { resources: { foobar: { '*': { allow: ['*'] } } } },
     error: '"foobar" is not a valid resource policy ID.',
   },
-  { test: 'test_resource_global_not_object', policy: { resources: { someobject: { '*': [] } } }, error: 'The "resources.someobject.*" section must be a JSON object.' },
+  {
+    test: 'test_resource_global_not_object',
+    policy: { resources: { someobject: { '*': [] } } },
+    error: 'The "resources.someobject.*" section must be a JSON object.',
+  },
   {
     test: 'test_resource_global_allow_not_list',
     policy: { resources: { someobject: { '*': { allow: {} } } } },
@@ -190,7 +200,11 @@ const validationCases: ValidationCase[] = [
     error: 'The "resources.someobject.42" section must have "allow" and/or "block" rules.',
   },
   // test_resource_id_invalid_id_type (a non-string key, 42) has no JSON equivalent: JSON keys are strings.
-  { test: 'test_resource_id_not_object', policy: { resources: { someobject: { '42': [] } } }, error: 'The "resources.someobject.42" section must be a JSON object.' },
+  {
+    test: 'test_resource_id_not_object',
+    policy: { resources: { someobject: { '42': [] } } },
+    error: 'The "resources.someobject.42" section must be a JSON object.',
+  },
   {
     test: 'test_resource_id_allow_not_list',
     policy: { resources: { someobject: { '42': { allow: {} } } } },
@@ -210,9 +224,17 @@ const tesseraValidationCases: ValidationCase[] = [
   { test: 'SPEC: resources null', policy: { resources: null }, error: 'The policy\'s "resources" section must be a JSON object.' },
   { test: 'SPEC: unset resource ids accept any id', policy: { resources: { foobar: { '*': { allow: ['*'] } } } }, error: null, resourceIds: null },
   { test: 'SPEC: global * is always valid', policy: { resources: { '*': { allow: ['GET'] } } }, error: null, resourceIds: [] },
-  { test: 'global * is checked before resource ids (djblets order)', policy: { resources: { foobar: {}, '*': [] } }, error: 'The "resources.*" section must be a JSON object.' },
+  {
+    test: 'global * is checked before resource ids (djblets order)',
+    policy: { resources: { foobar: {}, '*': [] } },
+    error: 'The "resources.*" section must be a JSON object.',
+  },
   { test: 'resource id before its sections', policy: { resources: { foobar: [] } }, error: '"foobar" is not a valid resource policy ID.' },
-  { test: 'allow checked before block', policy: { resources: { '*': { allow: 1, block: 2 } } }, error: 'The "resources.*" section\'s "allow" rule must be a list.' },
+  {
+    test: 'allow checked before block',
+    policy: { resources: { '*': { allow: 1, block: 2 } } },
+    error: 'The "resources.*" section\'s "allow" rule must be a list.',
+  },
   // djblets crashes (AttributeError) on a resource section that is not an object.
   { test: 'resource section not an object', policy: { resources: { someobject: ['*'] } }, error: 'The "resources.someobject" section must be a JSON object.' },
   { test: 'resource section null', policy: { resources: { someobject: null } }, error: 'The "resources.someobject" section must be a JSON object.' },
@@ -220,7 +242,11 @@ const tesseraValidationCases: ValidationCase[] = [
   { test: 'empty resource section', policy: { resources: { someobject: {} } }, error: null },
   { test: 'non-string rule items', policy: { resources: { '*': { allow: [1, null, {}], block: [] } } }, error: null },
   { test: 'null rule', policy: { resources: { '*': { block: null } } }, error: 'The "resources.*" section\'s "block" rule must be a list.' },
-  { test: 'prototype names are not sections', policy: { resources: { someobject: { constructor: {} } } }, error: 'The "resources.someobject.constructor" section must have "allow" and/or "block" rules.' },
+  {
+    test: 'prototype names are not sections',
+    policy: { resources: { someobject: { constructor: {} } } },
+    error: 'The "resources.someobject.constructor" section must have "allow" and/or "block" rules.',
+  },
 ];
 
 describe('validatePolicy (djblets APIPolicyValidationTests)', () => {
@@ -255,9 +281,7 @@ describe('validatePolicy (djblets APIPolicyValidationTests)', () => {
   it('is safe on deeply nested input', () => {
     let deep: JsonValue = ['GET'];
     for (let i = 0; i < 16; i++) deep = { allow: deep };
-    expect(() => validatePolicy({ resources: { '*': deep } }, null)).toThrow(
-      'The "resources.*" section\'s "allow" rule must be a list.',
-    );
+    expect(() => validatePolicy({ resources: { '*': deep } }, null)).toThrow('The "resources.*" section\'s "allow" rule must be a list.');
   });
 });
 
@@ -276,12 +300,22 @@ describe('isAtLeastAsRestrictive: the candidate allows nothing the bound denies 
     ['GET-only not within blocking everything', GET_ONLY, BLOCK_ALL, false],
     ['a resource-wide block within an item block', NO_DELETE_REPOS, NO_DELETE_REPO_42, true],
     ['an item block not within a resource-wide block (item 7 may DELETE)', NO_DELETE_REPO_42, NO_DELETE_REPOS, false],
-    ['blocking everything, twice over, within blocking everything', { resources: { '*': { block: ['*'] }, repos: { '*': { block: ['*'] } } } }, BLOCK_ALL, true],
+    [
+      'blocking everything, twice over, within blocking everything',
+      { resources: { '*': { block: ['*'] }, repos: { '*': { block: ['*'] } } } },
+      BLOCK_ALL,
+      true,
+    ],
     ['a named allow that beats a * block is looser', { resources: { '*': { block: ['*'], allow: ['GET'] } } }, BLOCK_ALL, false],
     // Methods are upper-cased before they are compared, so a lower-case entry never matches anything.
     ['a lower-case block denies nothing', { resources: { '*': { block: ['delete'] } } }, NO_DELETE_REPOS, false],
     ['a lower-case block in the bound denies nothing', {}, { resources: { '*': { block: ['delete'] } } }, true],
-    ['an item allow under a resource block is looser', { resources: { repos: { '*': { block: ['*'] }, '42': { allow: ['*'] } } } }, { resources: { repos: { '*': { block: ['*'] } } } }, false],
+    [
+      'an item allow under a resource block is looser',
+      { resources: { repos: { '*': { block: ['*'] }, '42': { allow: ['*'] } } } },
+      { resources: { repos: { '*': { block: ['*'] } } } },
+      false,
+    ],
   ])('%s', (_name, candidate, bound, expected) => {
     expect(isAtLeastAsRestrictive(candidate, bound)).toBe(expected);
   });

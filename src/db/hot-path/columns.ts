@@ -23,7 +23,8 @@ export interface Column<Field extends string> {
 const column = <Field extends string>(field: Field, name: string, kind: Kind = 'text'): Column<Field> => ({ field, column: name, kind });
 
 export type TokenField = keyof TokenRow & string;
-export type HistoryField = Exclude<keyof HistoryRow, 'id'>;
+/** Not id nor txId: the database writes those (txId by a trigger on PostgreSQL, for the live feed). */
+export type HistoryField = Exclude<keyof HistoryRow, 'id' | 'txId'>;
 
 export const TOKEN_COLUMNS: readonly Column<TokenField>[] = [
   column('key', 'key'),
@@ -33,6 +34,7 @@ export const TOKEN_COLUMNS: readonly Column<TokenField>[] = [
   column('tokenType', 'token_type'),
   column('name', 'name'),
   column('activeName', 'active_name'),
+  column('nameFolded', 'name_folded'),
   column('scopes', 'scopes', 'json'),
   column('service', 'service'),
   column('parentKey', 'parent_key'),

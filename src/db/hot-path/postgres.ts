@@ -42,7 +42,13 @@ const params = (from: number, count: number, casts: readonly string[] = []) =>
 /** The PostgreSQL enum type of each enum column (the @@map names of prisma/models.prisma's enums). */
 const ENUM_TYPES: Readonly<Record<string, string>> = { token_type: '"token_type"', action: '"token_change"' };
 const castOf = (column: Column<string>) =>
-  ENUM_TYPES[column.column] !== undefined ? `::${ENUM_TYPES[column.column]}` : column.kind === 'json' ? '::jsonb' : column.kind === 'time' ? '::timestamp(3)' : '';
+  ENUM_TYPES[column.column] !== undefined
+    ? `::${ENUM_TYPES[column.column]}`
+    : column.kind === 'json'
+      ? '::jsonb'
+      : column.kind === 'time'
+        ? '::timestamp(3)'
+        : '';
 
 const ACTIVE_BY_SECRET = `FROM "tokens" WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
 const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} ${ACTIVE_BY_SECRET}`;

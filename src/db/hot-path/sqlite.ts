@@ -114,9 +114,7 @@ export class SqliteHotPath implements HotPath {
       this.onStatement?.(this.insertEntry.source);
       this.insertEntry.run(...HISTORY_COLUMNS.map((column) => toSqlite(column.kind, entry[column.field])));
     });
-    this.releaseName = this.db.prepare(
-      'UPDATE tokens SET active_name = NULL WHERE username = ? AND active_name = ? AND (valid = 0 OR expires_at <= ?)',
-    );
+    this.releaseName = this.db.prepare('UPDATE tokens SET active_name = NULL WHERE username = ? AND active_name = ? AND (valid = 0 OR expires_at <= ?)');
   }
 
   async findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {

@@ -8,11 +8,7 @@
  * tell us the workaround is no longer needed. (adapter-pg's shadow database is
  * worked around where the PostgreSQL factory is built: postgres-adapter.ts.)
  */
-import type {
-  SqlDriverAdapter,
-  SqlMigrationAwareDriverAdapterFactory,
-  SqlQuery,
-} from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 
 type Overrides = Partial<Pick<SqlDriverAdapter, 'executeScript' | 'executeRaw' | 'queryRaw' | 'dispose'>>;
 

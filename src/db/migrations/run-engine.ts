@@ -7,11 +7,7 @@
  * `_prisma_migrations` table exactly as `prisma migrate deploy` records them,
  * so either tool can take over.
  */
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlDriverAdapterFactory,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaContainer, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { Engine } from '../../config.ts';
 import { withAdapterWorkarounds } from './adapter-workarounds.ts';
@@ -75,10 +71,7 @@ export async function diffMigrationsToSchema(options: {
 }
 
 /** A migration-aware factory whose shadow database comes from `shadow` when given. */
-function withShadow(
-  main: SqlMigrationAwareDriverAdapterFactory,
-  shadow: SqlDriverAdapterFactory | undefined,
-): SqlMigrationAwareDriverAdapterFactory {
+function withShadow(main: SqlMigrationAwareDriverAdapterFactory, shadow: SqlDriverAdapterFactory | undefined): SqlMigrationAwareDriverAdapterFactory {
   if (!shadow) return main;
   return {
     provider: main.provider,

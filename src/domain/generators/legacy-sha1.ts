@@ -20,7 +20,7 @@ export class LegacySha1TokenGenerator implements TokenGenerator {
   createToken(tokenInfo: TokenInfo): GeneratedToken {
     const user = tokenInfo.user;
     if (typeof user !== 'string') {
-      throw new InvalidInputError('Invalid token_info.user: it must be a string (the token owner\'s username).');
+      throw new InvalidInputError("Invalid token_info.user: it must be a string (the token owner's username).");
     }
     // djblets hashes SECRET_KEY + user data + time; the random bytes stand in
     // for the secret so the digest cannot be predicted from user and time.

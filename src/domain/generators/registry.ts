@@ -75,8 +75,5 @@ export class TokenGeneratorRegistry {
 
 /** vendor_checksum is the default, as in djblets 3 (whose legacy fallback is legacy_sha1). */
 export function createDefaultRegistry(defaultId = 'vendor_checksum'): TokenGeneratorRegistry {
-  return new TokenGeneratorRegistry(
-    [new VendorChecksumTokenGenerator(), new GafaelfawrTokenGenerator(), new LegacySha1TokenGenerator()],
-    defaultId,
-  );
+  return new TokenGeneratorRegistry([new VendorChecksumTokenGenerator(), new GafaelfawrTokenGenerator(), new LegacySha1TokenGenerator()], defaultId);
 }

@@ -59,4 +59,3 @@ export function entryFor(token: TokenRow, action: TokenChange, change: ChangeCon
 export async function appendEntries(tx: DatabaseTransaction, entries: NewHistoryEntry[]): Promise<void> {
   if (entries.length > 0) await tx.tokenChangeHistoryEntry.createMany({ data: entries });
 }
-

@@ -42,4 +42,3 @@ export function reducedEntry(entry: HistoryRow): JsonObject {
   }
   return reduced;
 }
-

@@ -126,9 +126,7 @@ export const jsonDocument = z.custom<JsonObject>(isJsonObject, { message: 'must 
 });
 
 /** A time both engines store exactly: years 1 to 9999. */
-export const instant = z
-  .date()
-  .refine((time) => time.getUTCFullYear() >= 1 && time.getUTCFullYear() <= 9999, 'must be between the years 1 and 9999');
+export const instant = z.date().refine((time) => time.getUTCFullYear() >= 1 && time.getUTCFullYear() <= 9999, 'must be between the years 1 and 9999');
 
 /** Input that may be left out (undefined) or given as null. */
 export const optional = <Schema extends z.ZodType>(schema: Schema) => schema.nullish();

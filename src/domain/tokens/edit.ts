@@ -9,6 +9,7 @@ import { DuplicateTokenNameError, ExpiryTooSoonError, InvalidInputError, isUniqu
 import { appendEntries, changeBy, entryFor, type OldValues } from '../history/entries.ts';
 import { instant, jsonDocument, longText, optional, parseInput, nameText, scopeList, tokenKey } from '../rules/input.ts';
 import type { Actor, JsonObject } from '../model.ts';
+import { foldName } from '../rules/name-folding.ts';
 import { claimName, isNameTaken } from '../rules/names.ts';
 import { assertMayMint } from '../rules/minting.ts';
 import { validatePolicy } from '../rules/policy.ts';
@@ -100,7 +101,7 @@ async function applyEdit(
 /** The update for what the edit really changes (empty when nothing). */
 function changedFields(token: TokenRow, input: ParsedEdit, scopes: string[] | undefined): Prisma.TokenUpdateInput & { name?: string } {
   const data: Prisma.TokenUpdateInput & { name?: string } = {};
-  if (input.name != null && input.name !== token.name) Object.assign(data, { name: input.name, activeName: input.name });
+  if (input.name != null && input.name !== token.name) Object.assign(data, { name: input.name, activeName: input.name, nameFolded: foldName(input.name) });
   if (scopes && !isDeepStrictEqual(scopes, scopesOf(token))) {
     Object.assign(data, { scopes, scopeRows: { deleteMany: {}, create: scopes.map((scope) => ({ scope })) } });
   }

@@ -103,7 +103,9 @@ export async function generateToken(deps: DomainDeps, actor: Actor, rawInput: Ge
       expiresAt,
     };
     try {
-      return await insertWithRetries(generator, tokenInfo, fields, input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, (token) => insertAlone(deps, token, change, parentCheck));
+      return await insertWithRetries(generator, tokenInfo, fields, input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, (token) =>
+        insertAlone(deps, token, change, parentCheck),
+      );
     } catch (error) {
       if (!(error instanceof ParentChanged) || attempt >= PARENT_ATTEMPTS) throw error;
     }

@@ -72,4 +72,3 @@ async function invalidateMatching(deps: DomainDeps, where: Prisma.TokenWhereInpu
   }
   return result;
 }
-

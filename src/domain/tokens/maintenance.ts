@@ -1,6 +1,7 @@
 import { betweenChunks, inTransaction } from '../../db/transaction.ts';
 import type { DomainDeps } from '../deps.ts';
 import { pruneHistory, recordExpiries, type EntryStamp } from '../../db/bulk.ts';
+import { pruneFailureWindows } from '../../db/auth-failures.ts';
 import { stampOf } from '../history/entries.ts';
 import { INTERNAL_ACTOR } from '../model.ts';
 
@@ -26,6 +27,8 @@ export async function runMaintenance(deps: DomainDeps): Promise<MaintenanceRepor
   const now = deps.now();
   const expired = await recordAllExpiries(deps, stampOf({ actor: INTERNAL_ACTOR, ipAddress: null, eventTime: now }));
   const pruned = await pruneAll(deps, new Date(now.getTime() - deps.config.historyRetentionDays * DAY_MS));
+  // The failed-login limiter's ended windows (its counts live in the database on PostgreSQL only).
+  if (deps.config.engine === 'postgresql') await pruneFailureWindows(deps.db, deps.config.engine, now);
   return { expired, pruned };
 }
 

@@ -106,7 +106,14 @@ function assertRotatable(token: TokenRow, now: Date, replaced: boolean): void {
  * again under its lock (a concurrent rotation or revocation may have won),
  * its name given up, then revoked at once or shortened to the grace period.
  */
-async function retireOldToken(deps: DomainDeps, tx: DatabaseTransaction, actor: Actor, key: string, graceSeconds: number, change: ChangeContext): Promise<TokenRow> {
+async function retireOldToken(
+  deps: DomainDeps,
+  tx: DatabaseTransaction,
+  actor: Actor,
+  key: string,
+  graceSeconds: number,
+  change: ChangeContext,
+): Promise<TokenRow> {
   const old = await lockedVisibleToken(deps, tx, actor, key);
   const successor = await tx.token.findUnique({ where: { replacesKey: key }, select: { key: true } });
   assertRotatable(old, change.eventTime, successor !== null);

@@ -8,11 +8,12 @@ import { TokenRef } from '../types/token.ts';
 import { TokenFilterInput } from '../types/token-filter.ts';
 
 const InvalidateTokensInput = builder.inputType('InvalidateTokensInput', {
+  description: "Which tokens to invalidate (djblets' invalidate_tokens): the valid tokens of the given users that match the filter, with their descendants.",
   fields: (t) => ({
     usernames: t.stringList({ required: false, description: "Whose tokens; omitted: the caller's own." }),
     allUsers: t.boolean({ required: false, description: "Every user's tokens (admins only). Never implied." }),
-    filter: t.field({ type: TokenFilterInput, required: false }),
-    reason: t.string({ required: false, defaultValue: '' }),
+    filter: t.field({ type: TokenFilterInput, required: false, description: 'Only tokens matching every given criterion; omitted: all of them.' }),
+    reason: t.string({ required: false, defaultValue: '', description: 'Why, recorded as each token’s invalidReason (up to 1,000 characters).' }),
   }),
 });
 
@@ -43,8 +44,12 @@ export const InvalidateTokensPayload = builder.objectRef<InvalidateTokensResult>
 builder.mutationField('invalidateTokens', (t) =>
   t.field({
     type: InvalidateTokensPayload,
-    args: { input: t.arg({ type: InvalidateTokensInput, required: true }) },
-    errors: { types: [InvalidInputError, PermissionDeniedError], union: { name: 'InvalidateTokensResult' } },
+    description: 'Invalidates the matching valid tokens and their descendants, with a REVOKE entry each; tokens already invalid are left as they are.',
+    args: { input: t.arg({ type: InvalidateTokensInput, required: true, description: 'Whose tokens, which ones, and why.' }) },
+    errors: {
+      types: [InvalidInputError, PermissionDeniedError],
+      union: { name: 'InvalidateTokensResult', description: 'The tokens invalidated, or why none were.' },
+    },
     resolve: (_root, { input }, context) => context.tokens.invalidateTokens(context.actor, input),
   }),
 );

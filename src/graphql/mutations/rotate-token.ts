@@ -1,11 +1,19 @@
-import { InvalidInputError, PermissionDeniedError, TokenGenerationError, TokenNotActiveError, TokenNotFoundError, UnknownTokenGeneratorError } from '../../domain/errors.ts';
+import {
+  InvalidInputError,
+  PermissionDeniedError,
+  TokenGenerationError,
+  TokenNotActiveError,
+  TokenNotFoundError,
+  UnknownTokenGeneratorError,
+} from '../../domain/errors.ts';
 import type { RotatedTokenResult } from '../../domain/token-service.ts';
 import { builder } from '../builder.ts';
 import { TokenRef } from '../types/token.ts';
 
 const RotateTokenInput = builder.inputType('RotateTokenInput', {
+  description: 'The token to replace, and how long the old one keeps working.',
   fields: (t) => ({
-    key: t.string({ required: true }),
+    key: t.string({ required: true, description: 'Key of the token to replace.' }),
     gracePeriodSeconds: t.int({
       required: false,
       defaultValue: 0,
@@ -15,10 +23,15 @@ const RotateTokenInput = builder.inputType('RotateTokenInput', {
 });
 
 const RotateTokenPayload = builder.objectRef<RotatedTokenResult>('RotateTokenPayload').implement({
+  description: 'A successful rotateToken: the new token, its secret string (this once), and the token it replaced.',
   fields: (t) => ({
     token: t.field({ type: TokenRef, description: 'The new token.', resolve: (result) => result.token }),
     secret: t.exposeString('secret', { description: 'The new token string. It is shown this once and cannot be recovered.' }),
-    replaced: t.field({ type: TokenRef, description: 'The old token, revoked or expiring at the end of the grace period.', resolve: (result) => result.replaced }),
+    replaced: t.field({
+      type: TokenRef,
+      description: 'The old token, revoked or expiring at the end of the grace period.',
+      resolve: (result) => result.replaced,
+    }),
   }),
 });
 
@@ -26,10 +39,10 @@ builder.mutationField('rotateToken', (t) =>
   t.field({
     type: RotateTokenPayload,
     description: 'Issues a new token string in place of an old one: same owner, name, scopes, expiry, note, policy and metadata.',
-    args: { input: t.arg({ type: RotateTokenInput, required: true }) },
+    args: { input: t.arg({ type: RotateTokenInput, required: true, description: 'The token and its grace period.' }) },
     errors: {
       types: [InvalidInputError, PermissionDeniedError, TokenNotFoundError, TokenNotActiveError, TokenGenerationError, UnknownTokenGeneratorError],
-      union: { name: 'RotateTokenResult' },
+      union: { name: 'RotateTokenResult', description: 'The new token and its secret, or why nothing was changed.' },
     },
     resolve: (_root, { input }, context) => context.tokens.rotateToken(context.actor, input),
   }),

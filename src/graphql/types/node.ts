@@ -20,7 +20,9 @@ builder.queryField('node', (t) =>
   t.field({
     type: builder.nodeInterfaceRef(),
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description:
+      'Any object with an id (a Token, a TokenChangeHistoryEntry), as a client cache refetches it; null when it does not exist or is not yours to see.',
+    args: { id: t.arg.id({ required: true, description: 'An id this API gave out.' }) },
     resolve: async (_root, args, context) => {
       const id = parseGlobalId(String(args.id));
       if (id.typename === 'Token') {

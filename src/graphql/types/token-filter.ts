@@ -5,10 +5,15 @@ import { TokenTypeEnum } from './enums.ts';
 export const TokenFilterInput = builder.inputType('TokenFilter', {
   description: "Which tokens (djblets' extra_query): every given criterion must hold.",
   fields: (t) => ({
-    keys: t.stringList({ required: false }),
-    tokenTypes: t.field({ type: [TokenTypeEnum], required: false }),
+    keys: t.stringList({ required: false, description: 'Tokens with any of these keys.' }),
+    tokenTypes: t.field({ type: [TokenTypeEnum], required: false, description: 'Tokens of any of these types.' }),
     scopes: t.stringList({ required: false, description: 'Tokens carrying any of these scopes.' }),
     note: t.string({ required: false, description: 'Exact note.' }),
+    nameContains: t.string({
+      required: false,
+      description:
+        'Tokens whose name contains this text, ignoring case (É finds é), with % and _ taken literally. Trimmed and NFC-normalized as names are; at most 64 characters. Tokens without a name never match.',
+    }),
     createdAfter: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
     createdBefore: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
     expiresAfter: t.field({ type: 'DateTime', required: false, description: 'Inclusive.' }),
