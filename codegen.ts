@@ -26,6 +26,13 @@ const config: CodegenConfig = {
       presetConfig: { fragmentMasking: false },
       config: { useTypeImports: true, enumsAsTypes: true, scalars, importExtension: '.ts' },
     },
+    // The web console's operations (web/src/**), the same way: Vite bundles them, and `tsc -p web` checks them against the schema. Git-ignored.
+    'web/src/generated/': {
+      documents: ['web/src/**/*.{ts,tsx}', '!web/src/generated/**'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars, importExtension: '.ts' },
+    },
   },
 };
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { migrateIfPending } from './db/pending-migrations.ts';
+import { listenForWrittenEntries, reportingInserts } from './db/written-entries.ts';
 import { Authenticator } from './domain/authentication.ts';
 import { Authorizer } from './domain/rules/authorization.ts';
 import { createDefaultRegistry, type TokenGeneratorRegistry } from './domain/generators/index.ts';
@@ -12,13 +13,20 @@ import { UsageRecorder } from './domain/usage.ts';
 import { openHotPath, type StatementListener } from './db/hot-path/index.ts';
 import { pricingFor } from './graphql/complexity.ts';
 import { RequestAuthenticator } from './http/authenticate-request.ts';
+import { consoleHandler } from './http/console.ts';
 import { createFailureCounter } from './http/failure-counter.ts';
+import { isLeaksTarget, leaksHandler } from './http/leaks.ts';
 import { isOAuthTarget, oauthHandler } from './http/oauth.ts';
+import { isProbeTarget, probesHandler, ReadinessCheck } from './http/probes.ts';
+import { RequestLog } from './http/request-log.ts';
 import { SECURITY_HEADERS } from './http/security-headers.ts';
 import { GRAPHQL_PATH, createGraphQLServer } from './http/yoga.ts';
 import { LiveFeed } from './feed/feed.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { startSweeper } from './sweeper.ts';
+import { WebhookService } from './domain/webhooks/service.ts';
+import { startWebhooks } from './notifications/webhooks.ts';
 
 export interface TesseraOptions {
   config: Config;
@@ -29,12 +37,15 @@ export interface TesseraOptions {
   onStatement?: StatementListener;
   /** The clock every rule reads (expiry, event times); tests move it instead of editing rows. */
   now?: Clock;
+  /** The built web console served at `/` (tests point it at a fixture); `web/dist` of this checkout when omitted. */
+  consoleDir?: string;
 }
 
 export interface Tessera {
   config: Config;
   db: Database;
   tokens: TokenService;
+  webhooks: WebhookService;
   /** The live change feed of this process. */
   feed: LiveFeed;
   server: Server;
@@ -63,7 +74,11 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const now = options.now ?? systemClock;
   const { onStatement } = options;
   if (onStatement) db.$on('query', (event) => onStatement(event.query));
-  const hotPath = openHotPath(config.engine, config.databaseUrl, { onStatement, logger });
+  // The feed is built below; the gauge reads it only when scraped.
+  const metrics = createMetrics({ openStreams: () => feed.openStreams });
+  const countChanges = (action: string, count: number) => metrics.tokenChanges.inc({ action }, count);
+  listenForWrittenEntries(db, countChanges);
+  const hotPath = reportingInserts(openHotPath(config.engine, config.databaseUrl, { onStatement, logger }), countChanges);
   const usage = new UsageRecorder(hotPath, config.lastUsedIntervalSeconds * 1000, logger);
   usage.start(config.lastUsedFlushSeconds * 1000);
   const authorizer = new Authorizer(logger);
@@ -71,7 +86,8 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const authenticator = new Authenticator(db, hotPath, usage, generators, config.bootstrapToken, now);
   // One for every endpoint: a failed credential counts toward the same limit wherever it is presented.
   const failures = createFailureCounter({ engine: config.engine, db, failuresPerMinute: config.authFailuresPerMinute, now, logger });
-  const requests = new RequestAuthenticator({ authenticator, trustedProxies: config.trustedProxies, failures, logger });
+  const requestLog = new RequestLog({ logger, trustedProxies: config.trustedProxies });
+  const requests = new RequestAuthenticator({ authenticator, trustedProxies: config.trustedProxies, failures, logger, requestLog, metrics });
   // Its reader starts with the first subscription.
   const feed = new LiveFeed({
     engine: config.engine,
@@ -83,20 +99,42 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     maxStreamsPerToken: config.maxStreamsPerToken,
     backlog: config.feedBacklog,
   });
-  const yoga = createGraphQLServer({ tokens, requests, corsOrigins: config.corsOrigins, pricing: pricingFor(config.knownScopes), logger, feed });
-  const oauth = oauthHandler({ tokens, requests, corsOrigins: config.corsOrigins, logger });
-  // The OAuth endpoints, a resource server's hot path, need nothing of GraphQL's: they skip yoga's pipeline altogether.
-  const server = createServer((request, response) => {
-    if (isOAuthTarget(request.url)) oauth(request, response);
-    else if (!hasUsableHost(request.headers.host)) refuseBadHost(response);
-    else yoga.requestListener(request, response);
+  const webhooks = new WebhookService({ db, engine: config.engine, authorizer, now, allowPrivate: config.webhookAllowPrivate });
+  const yoga = createGraphQLServer({
+    tokens,
+    webhooks,
+    requests,
+    corsOrigins: config.corsOrigins,
+    pricing: pricingFor(config.knownScopes),
+    logger,
+    feed,
+    requestLog,
+    metrics,
   });
+  const oauth = oauthHandler({ tokens, requests, corsOrigins: config.corsOrigins, logger });
+  const leaks = leaksHandler({ tokens, trustedProxies: config.trustedProxies, reportsPerMinute: config.leakReportsPerMinute, now, logger });
+  const webConsole = consoleHandler({ directory: options.consoleDir, logger, graphiql: yoga });
+  // The OAuth endpoints, a resource server's hot path, need nothing of GraphQL's: they skip yoga's pipeline altogether.
+  const probes = probesHandler({ readiness: new ReadinessCheck({ db, engine: config.engine, logger }), requests, authorizer, metrics, logger });
+  // Every route's request gets an id and a line in the request log (http/request-log.ts).
+  const server = createServer(
+    requestLog.listener((request, response) => {
+      if (isOAuthTarget(request.url)) oauth(request, response);
+      else if (isProbeTarget(request.url)) probes(request, response);
+      else if (isLeaksTarget(request.url)) leaks(request, response);
+      else if (!hasUsableHost(request.headers.host)) refuseBadHost(response);
+      else if (webConsole.serves(request)) webConsole.handle(request, response);
+      else yoga.requestListener(request, response);
+    }),
+  );
   let stopSweeper: (() => Promise<void>) | null = null;
+  let stopWebhooks: Promise<() => Promise<void>> | null = null;
 
   return {
     config,
     db,
     tokens,
+    webhooks,
     feed,
     server,
     logger,
@@ -105,7 +143,22 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
-          if (config.sweepIntervalSeconds > 0) stopSweeper = startSweeper(() => tokens.runMaintenance(), config.sweepIntervalSeconds, logger);
+          if (config.sweepIntervalSeconds > 0)
+            stopSweeper = startSweeper(
+              () => tokens.runMaintenance(),
+              config.sweepIntervalSeconds,
+              logger,
+              (seconds) => metrics.sweepDuration.observe(seconds),
+            );
+          // Webhook deliveries: queued from the history and sent, from this process as from any other.
+          stopWebhooks = startWebhooks({
+            engine: config.engine,
+            databaseUrl: config.databaseUrl,
+            now,
+            logger,
+            retrySeconds: config.webhookRetrySeconds,
+            allowPrivate: config.webhookAllowPrivate,
+          });
           const { port } = server.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
           resolve(`http://${host}:${port}${GRAPHQL_PATH}`);
@@ -113,12 +166,14 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       }),
     close: async () => {
       await stopSweeper?.();
+      await (await stopWebhooks)?.();
       // Streams end (complete) before the connections carrying them are closed.
       await feed.close();
       if (server.listening) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+      requestLog.close();
       await usage.stop();
       await hotPath.close();
       await db.$disconnect();

@@ -5,6 +5,8 @@ export const ADMIN_SCOPE = 'admin:token';
 export const USER_SCOPE = 'user:token';
 /** For resource servers that check tokens presented to them (introspection) and nothing else. */
 export const INTROSPECT_SCOPE = 'token:introspect';
+/** For a Prometheus scraper: GET /metrics and nothing else. */
+export const METRICS_SCOPE = 'metrics:read';
 /** Longer than any generator's token: a longer credential (bootstrap secret included) is refused before it is hashed. */
 export const MAX_TOKEN_LENGTH = 512;
 
@@ -53,12 +55,36 @@ const environmentSchema = z.object({
   TESSERA_MIN_EXPIRY_SECONDS: z.coerce.number().int().min(0).default(300),
   TESSERA_TRUST_PROXY: proxyHops.default(0),
   TESSERA_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  TESSERA_LEAK_REPORTS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   TESSERA_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TESSERA_LAST_USED_FLUSH_SECONDS: z.coerce.number().int().min(1).default(1),
   TESSERA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
   TESSERA_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   TESSERA_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(10_000).default(20),
   TESSERA_FEED_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  TESSERA_EXPIRY_WARNING_DAYS: z
+    .string()
+    .default('7,1')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((days) => days.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^\d{1,3}$/, 'whole numbers of days, comma-separated, such as 7,1')
+          .transform(Number)
+          .pipe(z.number().int().min(1).max(365)),
+      ),
+    ),
+  TESSERA_WEBHOOK_RETRY_SECONDS: z.coerce.number().positive().max(86_400).default(10),
+  TESSERA_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .default('0')
+    .transform((value) => value === '1' || value === 'true'),
   TESSERA_POLICY_RESOURCES: z
     .string()
     .optional()
@@ -100,6 +126,8 @@ export interface Config {
   /** Proxies in front of Tessera whose X-Forwarded-For entries are trusted (0: use the connection's address). */
   trustedProxies: number;
   authFailuresPerMinute: number;
+  /** Requests to POST /leaks one client address may make per minute (it needs no credential). */
+  leakReportsPerMinute: number;
   /** How stale a token's recorded last use may get before a new use is written. */
   lastUsedIntervalSeconds: number;
   /** How often the noted uses are written (and always at shutdown). */
@@ -115,6 +143,12 @@ export interface Config {
   policyResources: readonly string[] | null;
   /** Origins a browser may call Tessera from; none: no cross-origin access. */
   corsOrigins: readonly string[];
+  /** Days before expiry at which token.expiring is sent, once each, ascending and distinct. */
+  expiryWarningDays: readonly number[];
+  /** The first delay before a failed webhook delivery is tried again (doubling after each failure). */
+  webhookRetrySeconds: number;
+  /** Whether webhooks may be delivered to loopback, private and link-local addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -137,12 +171,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     bootstrapToken: env.TESSERA_BOOTSTRAP_TOKEN,
-    knownScopes: [...new Set([...env.TESSERA_SCOPES, ADMIN_SCOPE, USER_SCOPE, INTROSPECT_SCOPE])].sort(),
+    knownScopes: [...new Set([...env.TESSERA_SCOPES, ADMIN_SCOPE, USER_SCOPE, INTROSPECT_SCOPE, METRICS_SCOPE])].sort(),
     tokenPrefix: env.TESSERA_TOKEN_PREFIX,
     defaultGeneratorId: env.TESSERA_DEFAULT_GENERATOR,
     minExpirySeconds: env.TESSERA_MIN_EXPIRY_SECONDS,
     trustedProxies: env.TESSERA_TRUST_PROXY,
     authFailuresPerMinute: env.TESSERA_AUTH_FAILURES_PER_MINUTE,
+    leakReportsPerMinute: env.TESSERA_LEAK_REPORTS_PER_MINUTE,
     corsOrigins: env.TESSERA_CORS_ORIGINS,
     lastUsedIntervalSeconds: env.TESSERA_LAST_USED_INTERVAL_SECONDS,
     lastUsedFlushSeconds: env.TESSERA_LAST_USED_FLUSH_SECONDS,
@@ -151,5 +186,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxStreamsPerToken: env.TESSERA_MAX_STREAMS_PER_TOKEN,
     feedBacklog: env.TESSERA_FEED_BACKLOG,
     policyResources: env.TESSERA_POLICY_RESOURCES,
+    expiryWarningDays: [...new Set(env.TESSERA_EXPIRY_WARNING_DAYS)].sort((a, b) => a - b),
+    webhookRetrySeconds: env.TESSERA_WEBHOOK_RETRY_SECONDS,
+    webhookAllowPrivate: env.TESSERA_WEBHOOK_ALLOW_PRIVATE,
   };
 }

@@ -7,11 +7,19 @@ import type { Logger } from './logger.ts';
  * (several processes may run it at once: the domain keeps that safe).
  * Returns a stop function that waits for a run in progress.
  */
-export function startSweeper(run: () => Promise<MaintenanceReport>, intervalSeconds: number, logger: Logger): () => Promise<void> {
+export function startSweeper(
+  run: () => Promise<MaintenanceReport>,
+  intervalSeconds: number,
+  logger: Logger,
+  /** Told each run's duration, in seconds, whether it succeeded or failed (tessera_sweep_duration_seconds). */
+  onDuration?: (seconds: number) => void,
+): () => Promise<void> {
   let running: Promise<void> | null = null;
   const tick = () => {
     if (running) return;
+    const started = performance.now();
     running = run()
+      .finally(() => onDuration?.((performance.now() - started) / 1000))
       .then((report) => {
         if (report.expired > 0 || report.pruned > 0) logger.info(report, 'maintenance recorded expiries and pruned history');
       })

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { createTessera, type Tessera } from '../app.ts';
 import type { Config } from '../config.ts';
 import { createAdapterFactory } from '../db/client.ts';
 import { migrateIfPending } from '../db/pending-migrations.ts';
 import { operatorActor } from '../domain/rules/authorization.ts';
 import { CLI_ACTOR, TOKEN_TYPES, type TokenType } from '../domain/model.ts';
+import { withDomain } from './domain.ts';
 import { UsageError } from './errors.ts';
 
 /** The one-shot commands. Changes they make are recorded with actor `<cli>`; the token string goes to stdout, the rest to stderr. */
@@ -14,16 +14,6 @@ export async function migrate(config: Config): Promise<void> {
   const adapterFactory = createAdapterFactory(config.engine, config.databaseUrl);
   const applied = await migrateIfPending(config.engine, adapterFactory, () => {});
   process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
-}
-
-/** A Tessera without an HTTP server, for one command, closed afterwards. */
-async function withTessera(config: Config, work: (tessera: Tessera) => Promise<void>): Promise<void> {
-  const tessera = await createTessera({ config: { ...config, logLevel: 'warn' } });
-  try {
-    await work(tessera);
-  } finally {
-    await tessera.close();
-  }
 }
 
 const cli = operatorActor(CLI_ACTOR);
@@ -64,8 +54,8 @@ export async function createToken(config: Config, args: string[]): Promise<void>
   const expires = values.expires ? new Date(values.expires) : null;
   if (expires && Number.isNaN(expires.getTime())) throw new UsageError('--expires must be an ISO-8601 date and time');
 
-  await withTessera(config, async (tessera) => {
-    const { token, secret } = await tessera.tokens.generateToken(cli, {
+  await withDomain(config, async ({ tokens }) => {
+    const { token, secret } = await tokens.generateToken(cli, {
       username: values.username,
       name: values.name ?? null,
       tokenType: values.type as TokenType,
@@ -84,8 +74,8 @@ export async function revokeToken(config: Config, args: string[]): Promise<void>
   const values = parse(args, { key: { type: 'string' }, reason: { type: 'string', default: '' } });
   const { key } = values;
   if (!key) throw new UsageError('token revoke needs --key');
-  await withTessera(config, async (tessera) => {
-    const { count, keys } = await tessera.tokens.revokeToken(cli, key, values.reason);
+  await withDomain(config, async ({ tokens }) => {
+    const { count, keys } = await tokens.revokeToken(cli, key, values.reason);
     // The result names only the first keys of a large tree; say how many more there were.
     const more = count > keys.length ? ` and ${count - keys.length} more` : '';
     process.stdout.write(count > 0 ? `Revoked ${keys.join(', ')}${more}\n` : `Token ${values.key} was already revoked.\n`);
@@ -97,8 +87,8 @@ export async function rotateToken(config: Config, args: string[]): Promise<void>
   const { key } = values;
   if (!key) throw new UsageError('token rotate needs --key');
   if (!/^\d+$/.test(values.grace)) throw new UsageError('--grace must be a number of seconds');
-  await withTessera(config, async (tessera) => {
-    const { token, secret, replaced } = await tessera.tokens.rotateToken(cli, { key, gracePeriodSeconds: Number(values.grace) });
+  await withDomain(config, async ({ tokens }) => {
+    const { token, secret, replaced } = await tokens.rotateToken(cli, { key, gracePeriodSeconds: Number(values.grace) });
     const fate = replaced.valid ? `works until ${replaced.expiresAt?.toISOString()}` : 'is revoked';
     process.stderr.write(`Rotated ${replaced.key} into ${token.key}; the old token ${fate}\n`);
     process.stdout.write(`${secret}\n`);
@@ -106,8 +96,8 @@ export async function rotateToken(config: Config, args: string[]): Promise<void>
 }
 
 export async function maintenance(config: Config): Promise<void> {
-  await withTessera(config, async (tessera) => {
-    const { expired, pruned } = await tessera.tokens.runMaintenance();
+  await withDomain(config, async ({ tokens }) => {
+    const { expired, pruned } = await tokens.runMaintenance();
     process.stdout.write(
       `Recorded the expiry of ${expired} token${expired === 1 ? '' : 's'}; deleted ${pruned} history ` +
         `entr${pruned === 1 ? 'y' : 'ies'} older than ${config.historyRetentionDays} days.\n`,

@@ -24,6 +24,7 @@ export async function serve(config: Config, args: string[] = []): Promise<void> 
   const { tessera, url, firstRun } = await startListening(config);
   tessera.logger.info({ url, engine: config.engine }, 'Tessera is listening');
   process.stdout.write(`Tessera is serving GraphQL and GraphiQL at ${url}\n`);
+  process.stdout.write(`The web console is at ${new URL('/', url).href}\n`);
   if (firstRun) process.stdout.write(firstRunMessage(url));
   closeOnSignals(tessera);
 }

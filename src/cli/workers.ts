@@ -99,6 +99,7 @@ class Supervisor {
     this.announced = true;
     this.logger.info({ url: message.url, engine: this.config.engine, workers: this.count }, 'Tessera is listening');
     process.stdout.write(`Tessera is serving GraphQL and GraphiQL at ${message.url} with ${this.count} worker processes\n`);
+    process.stdout.write(`The web console is at ${new URL('/', message.url).href}\n`);
     if (message.firstRun) process.stdout.write(firstRunMessage(message.url));
   }
 

@@ -3,6 +3,7 @@ import { Prisma, type Database, type DatabaseTransaction } from './client.ts';
 import { chunks } from './chunks.ts';
 import { columnList, ENTRY_FIELDS_FROM_TOKEN, HISTORY_COLUMNS, HISTORY_TABLE, TOKEN_COLUMNS, TOKEN_TABLE } from './hot-path/columns.ts';
 import { sqliteTime } from './hot-path/sqlite.ts';
+import { noteAppended } from './written-entries.ts';
 
 /**
  * Set-based statements for work on many tokens at once (revocation with
@@ -45,12 +46,13 @@ const ENTRY_NAMES = { history: Prisma.raw(`"${HISTORY_TABLE}"`), tokens: Prisma.
 /** One entry per token in `keys`, each recording `action` on the token as it now is. */
 async function appendEntriesFor(client: Client, engine: Engine, keys: readonly string[], action: 'revoke' | 'expire', stamp: EntryStamp): Promise<void> {
   if (keys.length === 0) return;
-  await client.$executeRaw`
+  const inserted = await client.$executeRaw`
     INSERT INTO ${ENTRY_NAMES.history} (${ENTRY_COLUMNS})
     SELECT ${ENTRY_SOURCE_COLUMNS},
       ${stamp.actor}${cast(engine, 'text')}, ${Prisma.raw(`'${action}'`)}, ${stamp.ipAddress}${cast(engine, 'text')},
       ${stamp.ipKey}${cast(engine, 'text')}, ${time(engine, stamp.eventTime)}${cast(engine, 'timestamp(3)')}
     FROM ${ENTRY_NAMES.tokens} WHERE ${ENTRY_NAMES.key} IN (${keyList(keys)})`;
+  noteAppended(client, action, inserted);
 }
 
 /**

@@ -9,6 +9,7 @@ import { PrismaClient as PostgresClient } from './generated/postgresql/client.ts
 
 export { Prisma, TokenChange, TokenType } from './generated/sqlite/client.ts';
 export type { Token as TokenRow, TokenChangeHistoryEntry as HistoryRow } from './generated/sqlite/client.ts';
+export type { Webhook as WebhookRow, WebhookDelivery as WebhookDeliveryRow } from './generated/sqlite/client.ts';
 
 /**
  * The database client the domain works with. Both engines' clients are

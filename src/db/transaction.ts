@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, DatabaseTransaction } from './client.ts';
+import { reportCommitted } from './written-entries.ts';
 
 /**
  * Runs `work` in one interactive transaction, retried as a whole while the
@@ -24,7 +25,14 @@ export function isDatabaseBusy(error: unknown): boolean {
 export async function inTransaction<T>(db: Database, work: (tx: DatabaseTransaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await db.$transaction(work, OPTIONS);
+      let committed = null as DatabaseTransaction | null;
+      const result = await db.$transaction(async (tx) => {
+        committed = tx;
+        return work(tx);
+      }, OPTIONS);
+      // The history entries it appended count from here (written-entries.ts), never before the commit.
+      if (committed) reportCommitted(db, committed);
+      return result;
     } catch (error) {
       if (attempt >= ATTEMPTS || !isDatabaseBusy(error)) throw error;
       // Back off a little, with jitter, so that contenders do not collide again in step.

@@ -6,9 +6,9 @@ import { operatorActor } from './rules/authorization.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
 import { asJsonObject, BOOTSTRAP_ACTOR, type Actor, type Clock } from './model.ts';
 import { scopesOf } from './rules/scopes.ts';
-import { hashToken } from './secrets.ts';
+import { tokenDigest } from './secrets.ts';
 import type { UsageRecorder } from './usage.ts';
-import { isWellFormed, verifyCredential } from './verification.ts';
+import { isWellFormed } from './verification.ts';
 
 export type AuthenticationFailure = 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired';
 
@@ -31,21 +31,22 @@ export class Authenticator {
     bootstrapToken: string | undefined,
     private readonly now: Clock,
   ) {
-    this.bootstrapHash = bootstrapToken ? Buffer.from(hashToken(bootstrapToken), 'hex') : null;
+    this.bootstrapHash = bootstrapToken ? tokenDigest(bootstrapToken) : null;
   }
 
   async authenticate(presented: string | null, ipAddress: string | null): Promise<Authentication> {
     if (!presented) return { ok: false, failure: 'missing' };
     if (presented.length > MAX_TOKEN_LENGTH) return { ok: false, failure: 'malformed' };
-    // Hashed once, up front: the bootstrap comparison needs it.
-    const hash = hashToken(presented);
+    // Hashed once, up front: the bootstrap comparison and the lookup (verifyToken's statement, reading only what authentication needs) share it.
+    const digest = tokenDigest(presented);
     // Compared in constant time: the bootstrap secret is not in the database, so nothing else protects it from timing.
-    if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, Buffer.from(hash, 'hex'))) {
+    if (this.bootstrapHash && timingSafeEqual(this.bootstrapHash, digest)) {
       return { ok: true, actor: operatorActor(BOOTSTRAP_ACTOR, ipAddress), deprecated: false };
     }
     if (!isWellFormed(this.generators, presented)) return { ok: false, failure: 'malformed' };
+    const hash = digest.toString('hex');
     const now = this.now();
-    const token = await verifyCredential(this.hotPath, this.generators, presented, now);
+    const token = await this.hotPath.findActiveCredential(hash, now);
     if (!token) return { ok: false, failure: await this.whyRefused(hash) };
     this.usage.record(token, ipAddress, now);
     return {

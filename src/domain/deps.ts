@@ -6,7 +6,10 @@ import type { TokenGeneratorRegistry } from './generators/index.ts';
 import type { Clock } from './model.ts';
 import type { UsageRecorder } from './usage.ts';
 
-type DomainConfig = Pick<Config, 'engine' | 'knownScopes' | 'tokenPrefix' | 'minExpirySeconds' | 'historyRetentionDays' | 'policyResources'>;
+type DomainConfig = Pick<
+  Config,
+  'engine' | 'knownScopes' | 'tokenPrefix' | 'minExpirySeconds' | 'historyRetentionDays' | 'policyResources' | 'expiryWarningDays'
+>;
 
 /** What every domain operation works with; built once by createTessera. */
 export interface DomainDeps {

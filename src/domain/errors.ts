@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   TOO_MANY_STREAMS: 'The token already holds as many open tokenChanges streams as allowed (TESSERA_MAX_STREAMS_PER_TOKEN).',
   STREAM_BACKLOG_EXCEEDED: 'A tokenChanges stream fell too far behind and was closed: subscribe again with resumeFrom set to its last cursor.',
   STREAM_AUTHORITY_ENDED: 'The token a tokenChanges stream was opened with was revoked or expired, so the stream ended.',
+  WEBHOOK_NOT_FOUND: 'No webhook with this id.',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -183,5 +184,12 @@ export class FeedStreamError extends DomainError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+export class WebhookNotFoundError extends DomainError {
+  readonly code = 'WEBHOOK_NOT_FOUND';
+  constructor(readonly id: string) {
+    super(`No webhook with id ${quote(id)}`);
   }
 }

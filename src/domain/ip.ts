@@ -36,9 +36,22 @@ function hex(bytes: number[]): string {
   return bytes.map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * Every change records its actor's address, and a client sends many requests
+ * from one: each address is parsed once (ipaddr.js's parse was 2 % of a
+ * generateToken), a bounded few at a time.
+ */
+const ipKeys = new Map<string, string | null>();
+const MAX_REMEMBERED_ADDRESSES = 1024;
+
 export function ipKey(address: string): string | null {
+  const remembered = ipKeys.get(address);
+  if (remembered !== undefined) return remembered;
   const parsed = parseAddress(address);
-  return parsed ? hex(toIpv6(parsed).toByteArray()) : null;
+  const key = parsed ? hex(toIpv6(parsed).toByteArray()) : null;
+  if (ipKeys.size >= MAX_REMEMBERED_ADDRESSES) ipKeys.clear();
+  ipKeys.set(address, key);
+  return key;
 }
 
 export interface IpRange {

@@ -37,6 +37,8 @@ export const BOOTSTRAP_ACTOR = '<bootstrap>';
 export const CLI_ACTOR = '<cli>';
 /** Changes the server makes by itself (expiry sweeps). */
 export const INTERNAL_ACTOR = '<internal>';
+/** Revocations asked for by a leak report (POST /leaks), which carries no credential. */
+export const LEAK_REPORT_ACTOR = '<leak-report>';
 
 export function asJsonObject(value: unknown): JsonObject {
   return isJsonObject(value) ? value : {};

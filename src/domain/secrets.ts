@@ -2,7 +2,12 @@ import { createHash, randomFillSync } from 'node:crypto';
 
 /** What is stored of a token string: its SHA-256, hex. The string itself never is. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return tokenDigest(token).toString('hex');
+}
+
+/** hashToken's SHA-256 as bytes (what a constant-time comparison takes). */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
 }
 
 /**

@@ -7,6 +7,7 @@ import { queryHistory, type HistoryFilter } from './history/query.ts';
 import { introspectToken, type AccessQuestion, type Introspection } from './tokens/introspect.ts';
 import { invalidateTokens, type InvalidateTokensInput, type InvalidateTokensResult } from './tokens/invalidate.ts';
 import { revokeByValue, revokeToken, type RevokeByValueOutcome } from './tokens/revoke.ts';
+import { reportLeak, type LeakReporter, type LeakVerdict } from './tokens/report-leak.ts';
 import { runMaintenance, type MaintenanceReport } from './tokens/maintenance.ts';
 import { rotateToken, type RotatedTokenResult, type RotateTokenInput } from './tokens/rotate.ts';
 import type { Actor } from './model.ts';
@@ -35,6 +36,8 @@ export type {
   Introspection,
   InvalidateTokensInput,
   InvalidateTokensResult,
+  LeakReporter,
+  LeakVerdict,
   ListTokensInput,
   MaintenanceReport,
   RevokeByValueOutcome,
@@ -77,6 +80,11 @@ export class TokenService {
 
   introspectToken(actor: Actor, presented: string, access?: AccessQuestion | null): Promise<Introspection> {
     return introspectToken(this.deps, actor, presented, access);
+  }
+
+  /** A token string seen where it should not be: revoked, with its descendants, when it is an active token (reason `leaked: <where>`). */
+  reportLeak(reporter: LeakReporter, presented: string, where: string): Promise<LeakVerdict> {
+    return reportLeak(this.deps, reporter, presented, where);
   }
 
   /** The expiry sweep and history retention, recorded as the server's own (`<internal>`). */

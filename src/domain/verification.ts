@@ -1,6 +1,6 @@
 import { MAX_TOKEN_LENGTH } from '../config.ts';
 import type { TokenRow } from '../db/client.ts';
-import type { Credential, HotPath } from '../db/hot-path/index.ts';
+import type { HotPath } from '../db/hot-path/index.ts';
 import type { TokenGeneratorRegistry } from './generators/index.ts';
 import { hashToken } from './secrets.ts';
 
@@ -19,10 +19,4 @@ export function isWellFormed(generators: TokenGeneratorRegistry, presented: stri
 export async function verifyToken(hotPath: HotPath, generators: TokenGeneratorRegistry, presented: string, now: Date): Promise<TokenRow | null> {
   if (!isWellFormed(generators, presented)) return null;
   return hotPath.findActiveToken(hashToken(presented), now);
-}
-
-/** verifyToken for authentication: the same statement, reading only what authentication needs. */
-export async function verifyCredential(hotPath: HotPath, generators: TokenGeneratorRegistry, presented: string, now: Date): Promise<Credential | null> {
-  if (!isWellFormed(generators, presented)) return null;
-  return hotPath.findActiveCredential(hashToken(presented), now);
 }

@@ -1,7 +1,7 @@
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import type { Engine } from '../config.ts';
-import { sqlitePath, type Database, type HistoryRow } from '../db/client.ts';
+import { openDatabase, sqlitePath, type Database, type HistoryRow } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { FEED_ORDER, keyOf, keyRangeWhere, type FeedKey } from './order.ts';
 
@@ -54,6 +54,8 @@ export class FeedReader {
   private sqlite: Sqlite.Database | null = null;
   private dataVersion = -1;
   private listener: pg.Client | null = null;
+  /** PostgreSQL: the reader's own client, so that its polls never queue behind the requests' queries in the shared pool. */
+  private own: Database | null = null;
   private lagging = false;
 
   constructor(private readonly options: FeedReaderOptions) {}
@@ -79,6 +81,14 @@ export class FeedReader {
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);
+    const own = this.own;
+    this.own = null;
+    await own?.$disconnect().catch(() => undefined);
+  }
+
+  /** What the reader queries through: its own client on PostgreSQL, the shared one on SQLite (synchronous, nothing to wait behind). */
+  private get db(): Database {
+    return this.own ?? this.options.db;
   }
 
   private async open(): Promise<void> {
@@ -90,6 +100,9 @@ export class FeedReader {
       const last = await db.tokenChangeHistoryEntry.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
       this.current = { txId: 0n, id: (last?.id ?? 0) + 1 };
     } else {
+      const own = (await openDatabase(engine, this.options.databaseUrl)).db;
+      if (this.stopped) return void (await own.$disconnect());
+      this.own = own;
       // Listening before the horizon is read, so that no commit after it goes unheard.
       await this.listen();
       this.current = { txId: await this.oldestRunning(), id: 0 };
@@ -124,7 +137,7 @@ export class FeedReader {
 
   /** The oldest transaction id still running: every transaction below it has finished. */
   private async oldestRunning(): Promise<bigint> {
-    const rows = await this.options.db.$queryRawUnsafe<{ xmin: string }[]>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
+    const rows = await this.db.$queryRawUnsafe<{ xmin: string }[]>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
     return BigInt(rows[0]?.xmin ?? '0');
   }
 
@@ -171,12 +184,13 @@ export class FeedReader {
     if (oldest > this.current.txId) await this.readUpTo(oldest);
     if (oldest > this.current.txId) this.current = { txId: oldest, id: 0 };
     // Committed entries of transactions at or past X wait for an older transaction: look again soon.
-    this.lagging = (await this.options.db.tokenChangeHistoryEntry.findFirst({ where: { txId: { gte: this.current.txId } }, select: { id: true } })) !== null;
+    this.lagging = (await this.db.tokenChangeHistoryEntry.findFirst({ where: { txId: { gte: this.current.txId } }, select: { id: true } })) !== null;
   }
 
   /** Delivers, page by page, every entry from the horizon up to (not including) transaction `until` (PostgreSQL) or the end (SQLite). */
   private async readUpTo(until: bigint | null): Promise<void> {
-    const { db, engine } = this.options;
+    const { db } = this;
+    const { engine } = this.options;
     for (;;) {
       if (this.stopped) return;
       const where = until === null ? { id: { gte: this.current.id } } : keyRangeWhere(engine, this.atOrAfterHorizon(), { txId: until, id: 0 });

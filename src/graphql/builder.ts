@@ -1,5 +1,5 @@
 import SchemaBuilder from '@pothos/core';
-import ComplexityPlugin from '@pothos/plugin-complexity';
+import '@pothos/plugin-complexity';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -8,7 +8,7 @@ import type PrismaTypes from '../db/generated/pothos-types.ts';
 import { getDatamodel } from '../db/generated/pothos-types.ts';
 import type { JsonObject } from '../domain/model.ts';
 import { MAX_PAGE_SIZE } from '../domain/pagination.ts';
-import { complexityError, defaultFieldComplexity, MAX_QUERY_COST, pageSizeLimitPlugin } from './complexity.ts';
+import { complexityError, defaultFieldComplexity, documentPricedComplexityPlugin, MAX_QUERY_COST, pageSizeLimitPlugin } from './complexity.ts';
 import type { GraphQLContext } from './context.ts';
 
 /**
@@ -34,8 +34,9 @@ export const builder = new SchemaBuilder<{
   };
   Connection: { totalCount: () => Promise<number> };
 }>({
-  // pageSizeLimitPlugin before ComplexityPlugin: it wraps the prices that one sets (complexity.ts).
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin, pageSizeLimitPlugin, ComplexityPlugin],
+  // pageSizeLimitPlugin before the complexity plugin: it wraps the prices that one sets (complexity.ts). That one is
+  // @pothos/plugin-complexity's, pricing each document without variables once (documentPricedComplexityPlugin).
+  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin, pageSizeLimitPlugin, documentPricedComplexityPlugin],
   defaultFieldNullability: false,
   prisma: {
     // The domain's client, for the plugin's types and its per-request cache; the plugin reads nothing through it.

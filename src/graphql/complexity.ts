@@ -1,5 +1,6 @@
-import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
-import type { FieldComplexity, FieldComplexityValue } from '@pothos/plugin-complexity';
+import SchemaBuilder, { BasePlugin, createContextCache, type BuildCache, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
+import { PothosComplexityPlugin, type ComplexityResult, type FieldComplexity, type FieldComplexityValue } from '@pothos/plugin-complexity';
+import type { GraphQLResolveInfo, OperationDefinitionNode } from 'graphql';
 import { BadQueryInputError } from '../domain/errors.ts';
 import { LIMITS } from '../domain/rules/input.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../domain/pagination.ts';
@@ -85,6 +86,52 @@ declare global {
 /** The plugin's name, for builder.ts's plugin list. */
 export const pageSizeLimitPlugin = 'pageSizeLimit';
 SchemaBuilder.registerPlugin(pageSizeLimitPlugin, PageSizeLimitPlugin);
+
+/**
+ * The complexity plugin, but an operation without variables is priced once
+ * per document rather than once per request (2–3 % of a verification's CPU):
+ * its price depends only on its document and the process's prices (every
+ * price function reads its arguments, which are then literals, and
+ * context.pricing alone). An operation with variables is priced per request,
+ * as before. A document that fails (a page size over the limit) is never
+ * kept, so it fails every time.
+ */
+class DocumentPricedComplexityPlugin<Types extends SchemaTypes> extends PothosComplexityPlugin<Types> {
+  constructor(buildCache: BuildCache<Types>, name: keyof PothosSchemaTypes.Plugins<Types>) {
+    super(buildCache, name);
+    // The plugin's own pricing, once per request.
+    const priceOfRequest = this.complexityCache;
+    // By the process's prices (tests run servers of different configurations in one process), then by operation.
+    const prices = new WeakMap<Pricing, WeakMap<OperationDefinitionNode, ComplexityResult>>();
+    this.complexityCache = createContextCache((context: Types['Context'], info: GraphQLResolveInfo): ComplexityResult => {
+      if (info.operation.variableDefinitions?.length) return priceOfRequest(context, info);
+      const { pricing } = context as { pricing: Pricing };
+      let byOperation = prices.get(pricing);
+      if (!byOperation) {
+        byOperation = new WeakMap();
+        prices.set(pricing, byOperation);
+      }
+      let price = byOperation.get(info.operation);
+      if (!price) {
+        price = priceOfRequest(context, info);
+        byOperation.set(info.operation, price);
+      }
+      return price;
+    });
+  }
+}
+
+declare global {
+  export namespace PothosSchemaTypes {
+    interface Plugins<Types extends SchemaTypes> {
+      documentPricedComplexity: DocumentPricedComplexityPlugin<Types>;
+    }
+  }
+}
+
+/** In builder.ts's plugin list in place of @pothos/plugin-complexity's own; its options are that plugin's (`complexity`). */
+export const documentPricedComplexityPlugin = 'documentPricedComplexity';
+SchemaBuilder.registerPlugin(documentPricedComplexityPlugin, DocumentPricedComplexityPlugin);
 
 /**
  * A connection's price: its items times the page size it may answer, the

@@ -1,16 +1,45 @@
 import DataLoader from 'dataloader';
+import type { TokenRow } from '../db/client.ts';
 import type { Position } from '../domain/pagination.ts';
 import type { ChildrenPage, TokenService } from '../domain/token-service.ts';
 import type { ChildrenRequest, Loaders } from './context.ts';
 
-/** New for each request, so that a cache never outlives the request that filled it. */
+/**
+ * New for each request, so that a cache never outlives the request that
+ * filled it. Each loader is made when a resolver first asks for it: most
+ * requests (a verification, a mutation) use none.
+ */
 export function createLoaders(tokens: TokenService): Loaders {
-  return {
-    tokenByKey: new DataLoader((keys) => tokens.tokensByKeys(keys), { maxBatchSize: 500 }),
-    childrenByParentKey: new DataLoader((requests) => childrenByPage(tokens, requests), { maxBatchSize: 500, cacheKeyFn: childrenKey }),
-    childCountByParentKey: new DataLoader((keys) => tokens.childCounts(keys), { maxBatchSize: 500 }),
-    successorByKey: new DataLoader((keys) => tokens.successorsByKeys(keys), { maxBatchSize: 500 }),
-  };
+  return new RequestLoaders(tokens);
+}
+
+class RequestLoaders implements Loaders {
+  private tokens?: DataLoader<string, TokenRow | null>;
+  private children?: DataLoader<ChildrenRequest, ChildrenPage, string>;
+  private childCounts?: DataLoader<string, number>;
+  private successors?: DataLoader<string, TokenRow | null>;
+
+  constructor(private readonly service: TokenService) {}
+
+  get tokenByKey(): DataLoader<string, TokenRow | null> {
+    this.tokens ??= new DataLoader((keys) => this.service.tokensByKeys(keys), { maxBatchSize: 500 });
+    return this.tokens;
+  }
+
+  get childrenByParentKey(): DataLoader<ChildrenRequest, ChildrenPage, string> {
+    this.children ??= new DataLoader((requests) => childrenByPage(this.service, requests), { maxBatchSize: 500, cacheKeyFn: childrenKey });
+    return this.children;
+  }
+
+  get childCountByParentKey(): DataLoader<string, number> {
+    this.childCounts ??= new DataLoader((keys) => this.service.childCounts(keys), { maxBatchSize: 500 });
+    return this.childCounts;
+  }
+
+  get successorByKey(): DataLoader<string, TokenRow | null> {
+    this.successors ??= new DataLoader((keys) => this.service.successorsByKeys(keys), { maxBatchSize: 500 });
+    return this.successors;
+  }
 }
 
 /** The page asked for, whoever's children: requests for the same page share a statement. */

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Authentication, AuthenticationFailure, Authenticator } from '../domain/authentication.ts';
 import type { Logger } from '../logger.ts';
+import { AUTHENTICATION_OUTCOMES, type AuthenticationOutcome, type TesseraMetrics } from '../metrics.ts';
 import { clientAddress } from './client-address.ts';
 import { presentedToken } from './credentials.ts';
 import { unavailability } from './errors.ts';
 import type { FailureCounter } from './failure-counter.ts';
 import type { Refusal } from './refusal.ts';
+import type { RequestLog } from './request-log.ts';
 import type { SuccessfulAuthentication } from './server-context.ts';
 
 /** djblets' header and wording for a request authenticated by a deprecated token format. */
@@ -51,7 +53,13 @@ export interface RequestAuthenticatorOptions {
   /** Failed credentials per address: in the database on PostgreSQL, so that every process counts toward one limit. */
   failures: FailureCounter;
   logger: Logger;
+  /** Where the request's line is noted: who it is, or why its credential was refused. */
+  requestLog?: RequestLog;
+  /** tessera_authentications_total. */
+  metrics?: Pick<TesseraMetrics, 'authentications'>;
 }
+
+type OutcomeCounter = { inc(): void };
 
 /**
  * Authenticates an HTTP request, for every endpoint alike (yoga's plugin for
@@ -63,7 +71,13 @@ export interface RequestAuthenticatorOptions {
  * credential is always let through.
  */
 export class RequestAuthenticator {
-  constructor(private readonly options: RequestAuthenticatorOptions) {}
+  /** Each outcome's counter, bound once: counting costs the hot path no label lookup. */
+  private readonly outcomes: Partial<Record<AuthenticationOutcome, OutcomeCounter>> = {};
+
+  constructor(private readonly options: RequestAuthenticatorOptions) {
+    const counter = options.metrics?.authentications;
+    if (counter) for (const outcome of AUTHENTICATION_OUTCOMES) this.outcomes[outcome] = counter.labels(outcome);
+  }
 
   /** `connection` is node's request (its socket is the peer); the two headers as the request carries them. */
   async authenticate(connection: IncomingMessage | undefined, authorization: string | null, forwardedFor: string | null): Promise<RequestAuthentication> {
@@ -83,11 +97,23 @@ export class RequestAuthenticator {
           : { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' },
       };
     }
-    if (authentication.ok) return { ok: true, authentication };
+    const line = this.options.requestLog?.lineOf(connection);
+    if (authentication.ok) {
+      this.outcomes.ok?.inc();
+      if (line) line.actor = authentication.actor.username;
+      return { ok: true, authentication };
+    }
     const { failure } = authentication;
     // Only a credential that was presented and failed counts: a request without one is not a guess.
     const retryAfter = failure === 'missing' ? null : await this.options.failures.recordFailure(address ?? 'unknown');
-    logger.info({ address, failure, limited: retryAfter !== null }, 'authentication failed');
+    this.outcomes[retryAfter === null ? failure : 'limited']?.inc();
+    // The request's own line says it (request-log.ts, which summarizes a storm of them); without one, a line of its own.
+    if (line) {
+      line.failure = failure;
+      line.limited = retryAfter !== null;
+    } else {
+      logger.info({ address, failure, limited: retryAfter !== null }, 'authentication failed');
+    }
     if (retryAfter !== null) {
       const message = 'Too many failed authentication attempts; try again later';
       return { ok: false, refusal: { status: 429, code: 'RATE_LIMITED', message, headers: { 'retry-after': String(retryAfter) } } };

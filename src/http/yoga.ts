@@ -1,17 +1,21 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, type DocumentNode, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { redact } from '../domain/errors.ts';
 import type { TokenService } from '../domain/token-service.ts';
+import type { WebhookService } from '../domain/webhooks/service.ts';
 import type { LiveFeed } from '../feed/feed.ts';
 import type { Pricing } from '../graphql/complexity.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import type { Logger } from '../logger.ts';
+import type { TesseraMetrics } from '../metrics.ts';
 import type { RequestAuthenticator } from './authenticate-request.ts';
 import { authenticationPlugin, type ServerContext, type SuccessfulAuthentication } from './authentication-plugin.ts';
 import { maskError, yogaLogger } from './errors.ts';
+import { graphqlMetricsPlugin } from './graphql-metrics.ts';
+import { requestLogPlugin, type RequestLog } from './request-log.ts';
 import { requestLimitsPlugin } from './request-limits.ts';
 import { securityHeadersPlugin } from './security-headers.ts';
 
@@ -26,12 +30,16 @@ query {
 
 export interface YogaOptions {
   tokens: TokenService;
+  webhooks: WebhookService;
   /** Shared with the OAuth endpoints (oauth.ts), which yoga does not serve. */
   requests: RequestAuthenticator;
   corsOrigins: readonly string[];
   pricing: Pricing;
   logger: Logger;
   feed: LiveFeed;
+  /** Each request's line: the operation, and what a mutation changed. */
+  requestLog: RequestLog;
+  metrics: TesseraMetrics;
 }
 
 /** Lexical tokens a query may hold (graphql-armor's default): a parser's work is bounded before any other. */
@@ -70,6 +78,28 @@ const validationErrorCodes: Plugin = {
     },
 };
 
+/**
+ * Validation results by document. yoga's own cache (turned off below) keys
+ * them by the validation rules too, and builds that key on every request by
+ * joining the names of the ~30 rules, which envelop hands over as a new array
+ * each time (5 % of a verification's CPU). This server has one schema and one
+ * rule set for its lifetime, so the parsed document, which yoga's parse cache
+ * hands out again for the same query text, is key enough. Last of the
+ * plugins, as yoga's is: what it keeps has passed validationErrorCodes.
+ */
+function validationCache(): Plugin {
+  const results = new WeakMap<DocumentNode, readonly Error[]>();
+  return {
+    onValidate({ params: { documentAST }, setResult }) {
+      const cached = results.get(documentAST);
+      if (cached) return setResult(cached);
+      return ({ result }) => {
+        results.set(documentAST, result);
+      };
+    },
+  };
+}
+
 /** A preflight from an origin CORS does not allow is answered without any Access-Control header, which tells the browser no. */
 const refusePreflights: Plugin = {
   onRequest({ request, endResponse }) {
@@ -92,6 +122,8 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
     // each body through a TransformStream (an AbortController and a
     // DOMException per request, 5 % of the verification path's CPU), adds nothing.
     maxRequestBodySize: false,
+    // Documents stay cached by their text; validation results are cached by validationCache below.
+    parserAndValidationCache: { validationCache: false },
     logging: yogaLogger(options.logger),
     maskedErrors: { maskError },
     // Closed unless the request's origin is named; then it alone is allowed (tokens travel in the
@@ -123,6 +155,9 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
         blockFieldSuggestion: { enabled: false },
       }),
       validationErrorCodes,
+      requestLogPlugin(options.requestLog),
+      graphqlMetricsPlugin(options.metrics.registry),
+      validationCache(),
     ],
     context: ({ request, req }): GraphQLContext => {
       const authentication = authentications.get(request);
@@ -131,10 +166,13 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
       return {
         actor: authentication.actor,
         tokens: options.tokens,
+        webhooks: options.webhooks,
         loaders: createLoaders(options.tokens),
         pricing: options.pricing,
         feed: options.feed,
         connection: { signal: request.signal, close: () => req?.socket.destroy() },
+        // Below info level there is no line: the note goes nowhere.
+        requestLog: options.requestLog.lineOf(req) ?? { changes: undefined },
       };
     },
   });

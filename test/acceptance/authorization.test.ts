@@ -29,9 +29,10 @@ import {
   VIEWER,
   type TokenView,
 } from '../support/operations.ts';
+import { CREATE_WEBHOOK, createWebhook, DELETE_WEBHOOK, WEBHOOKS } from '../support/webhooks.ts';
 
-/** alice-narrow: a token of alice's holding only user:token, aimed at alice's broader tokens. ivan: token:introspect only. */
-type Caller = 'admin' | 'alice' | 'alice-narrow' | 'carol' | 'bob' | 'ivan' | 'bootstrap' | 'none';
+/** alice-narrow: a token of alice's holding only user:token, aimed at alice's broader tokens. ivan: token:introspect only. scraper: metrics:read only. */
+type Caller = 'admin' | 'alice' | 'alice-narrow' | 'carol' | 'bob' | 'ivan' | 'scraper' | 'bootstrap' | 'none';
 type Operation =
   | 'generateToken'
   | 'invalidateTokens'
@@ -43,7 +44,10 @@ type Operation =
   | 'editToken'
   | 'rotateToken'
   | 'introspectToken'
-  | 'node';
+  | 'node'
+  | 'createWebhook'
+  | 'webhooks'
+  | 'deleteWebhook';
 /**
  * allowed: the operation succeeds and its effect is visible.
  * denied: PermissionDeniedError (mutations) or a PERMISSION_DENIED GraphQL error (queries); nothing changed.
@@ -59,7 +63,7 @@ interface Row {
   outcomes: Record<Operation, Outcome>;
 }
 
-const OPERATIONS: Operation[] = [
+const TABLE_OPERATIONS: Operation[] = [
   'generateToken',
   'invalidateTokens',
   'revokeToken',
@@ -72,6 +76,22 @@ const OPERATIONS: Operation[] = [
   'introspectToken',
   'node',
 ];
+
+/** Webhooks are administrators' alone: one outcome per caller for createWebhook, webhooks and deleteWebhook alike. */
+const WEBHOOK_OPERATIONS: Operation[] = ['createWebhook', 'webhooks', 'deleteWebhook'];
+const WEBHOOK_OUTCOMES: Record<Caller, Outcome> = {
+  admin: 'allowed',
+  alice: 'denied',
+  // A narrow token of an owner is no more an administrator than the owner.
+  'alice-narrow': 'denied',
+  carol: 'denied',
+  bob: 'denied',
+  ivan: 'denied',
+  scraper: 'denied',
+  bootstrap: 'allowed',
+  none: 'unauthenticated',
+};
+const OPERATIONS: Operation[] = [...TABLE_OPERATIONS, ...WEBHOOK_OPERATIONS];
 
 // prettier-ignore
 const MATRIX_TABLE: [Caller, Row['target'], ...Outcome[]][] = [
@@ -87,6 +107,8 @@ const MATRIX_TABLE: [Caller, Row['target'], ...Outcome[]][] = [
   ['bob', 'alice', 'denied', 'denied', 'hidden', 'hidden', 'denied', 'denied', 'allowed', 'hidden', 'hidden', 'denied', 'hidden'],
   // token:introspect grants introspection and nothing else.
   ['ivan', 'alice', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'allowed', 'denied', 'denied', 'allowed', 'denied'],
+  // metrics:read grants GET /metrics and nothing else (viewer only says who the caller is, as for any token).
+  ['scraper', 'alice', 'denied', 'denied', 'denied', 'denied', 'denied', 'denied', 'allowed', 'denied', 'denied', 'denied', 'denied'],
   ['bootstrap', 'alice', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'allowed'],
   [
     'none',
@@ -108,7 +130,10 @@ const MATRIX_TABLE: [Caller, Row['target'], ...Outcome[]][] = [
 const MATRIX: Row[] = MATRIX_TABLE.map(([caller, target, ...outcomes]) => ({
   caller,
   target,
-  outcomes: Object.fromEntries(OPERATIONS.map((operation, index) => [operation, outcomes[index]])) as Record<Operation, Outcome>,
+  outcomes: Object.fromEntries([
+    ...TABLE_OPERATIONS.map((operation, index) => [operation, outcomes[index]]),
+    ...WEBHOOK_OPERATIONS.map((operation) => [operation, WEBHOOK_OUTCOMES[caller]]),
+  ]) as Record<Operation, Outcome>,
 }));
 
 /** One test per cell: [caller, operation, target, outcome]. */
@@ -121,6 +146,7 @@ const USERNAMES: Record<Exclude<Caller, 'none'>, string> = {
   carol: 'carol',
   bob: 'bob',
   ivan: 'ivan',
+  scraper: 'prometheus',
   bootstrap: '<bootstrap>',
 };
 
@@ -158,6 +184,7 @@ describe.each(engines())('authorization on %s', (engine) => {
     const carol = await mint(server, BOOTSTRAP_TOKEN, { username: 'carol', name: 'main', scopes: ['read:all'] });
     const aliceNarrow = await mint(server, BOOTSTRAP_TOKEN, { username: 'alice', name: 'narrow', scopes: ['user:token'] });
     const ivan = await mint(server, BOOTSTRAP_TOKEN, { username: 'ivan', name: 'main', scopes: ['token:introspect'] });
+    const scraper = await mint(server, BOOTSTRAP_TOKEN, { username: 'prometheus', name: 'main', scopes: ['metrics:read'] });
     secrets = {
       admin: people.admin,
       alice: people.alice,
@@ -165,6 +192,7 @@ describe.each(engines())('authorization on %s', (engine) => {
       carol: carol.secret,
       bob: people.bob,
       ivan: ivan.secret,
+      scraper: scraper.secret,
       bootstrap: BOOTSTRAP_TOKEN,
       none: null,
     };
@@ -175,6 +203,7 @@ describe.each(engines())('authorization on %s', (engine) => {
       bob: people.bobKey,
       carol: carol.token.key,
       ivan: ivan.token.key,
+      scraper: scraper.token.key,
     };
   });
   afterAll(async () => server?.close());
@@ -331,6 +360,7 @@ describe.each(engines())('authorization on %s', (engine) => {
         alice: { username: 'alice', scopes: ['exec:notebook', 'read:all', 'user:token'], isAdmin: false, tokenKey: mainKeys.alice },
         'alice-narrow': { username: 'alice', scopes: ['user:token'], isAdmin: false, tokenKey: mainKeys['alice-narrow'] },
         ivan: { username: 'ivan', scopes: ['token:introspect'], isAdmin: false, tokenKey: mainKeys.ivan },
+        scraper: { username: 'prometheus', scopes: ['metrics:read'], isAdmin: false, tokenKey: mainKeys.scraper },
         carol: { username: 'carol', scopes: ['read:all'], isAdmin: false, tokenKey: mainKeys.carol },
         bob: { username: 'bob', scopes: ['read:all', 'user:token'], isAdmin: false, tokenKey: mainKeys.bob },
         bootstrap: { username: USERNAMES.bootstrap, scopes: ['admin:token'], isAdmin: true, tokenKey: null },
@@ -428,7 +458,64 @@ describe.each(engines())('authorization on %s', (engine) => {
       expect(outcome).toBe('allowed');
       expect(response.data?.node).toEqual({ __typename: 'Token', id, key, username: target });
     },
+
+    async createWebhook(caller, _target, outcome) {
+      // token.expiring only, which the matrix never triggers: no delivery is ever attempted to this made-up host.
+      const url = `https://${unique('receiver')}.invalid/hook`;
+      const response = await server.request(CREATE_WEBHOOK, { input: { url, events: ['TOKEN_EXPIRING'] } }, { token: secrets[caller] });
+      const made = (await webhookList()).filter((webhook) => webhook.url === url);
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        return expect(made).toEqual([]);
+      }
+      const result = expectNoErrors(response).createWebhook;
+      if (outcome === 'allowed') {
+        const payload = expectTypename(result, 'CreateWebhookPayload');
+        expect(made.map((webhook) => webhook.id)).toEqual([payload.webhook.id]);
+        expect(payload.webhook.createdBy).toBe(USERNAMES[caller as Exclude<Caller, 'none'>]);
+        await server.request(DELETE_WEBHOOK, { input: { id: payload.webhook.id } }, { token: BOOTSTRAP_TOKEN });
+      } else {
+        expect(outcome).toBe('denied');
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+        expect(made).toEqual([]);
+      }
+    },
+
+    async webhooks(caller, _target, outcome) {
+      const { id } = await createWebhook(server, `https://${unique('listed')}.invalid/hook`, ['TOKEN_EXPIRING']);
+      const response = await server.request(WEBHOOKS, {}, { token: secrets[caller] });
+      await server.request(DELETE_WEBHOOK, { input: { id } }, { token: BOOTSTRAP_TOKEN });
+      if (outcome === 'unauthenticated') return expectUnauthenticated(response);
+      if (outcome === 'denied') return expectPermissionDeniedError(response, 'webhooks');
+      expect(outcome).toBe('allowed');
+      expect(expectNoErrors(response).webhooks.map((webhook) => webhook.id)).toContain(id);
+    },
+
+    async deleteWebhook(caller, _target, outcome) {
+      const { id } = await createWebhook(server, `https://${unique('deleted')}.invalid/hook`, ['TOKEN_EXPIRING']);
+      const response = await server.request(DELETE_WEBHOOK, { input: { id } }, { token: secrets[caller] });
+      const left = (await webhookList()).filter((webhook) => webhook.id === id);
+      await server.request(DELETE_WEBHOOK, { input: { id } }, { token: BOOTSTRAP_TOKEN });
+      if (outcome === 'unauthenticated') {
+        expectUnauthenticated(response);
+        return expect(left).toHaveLength(1);
+      }
+      const result = expectNoErrors(response).deleteWebhook;
+      if (outcome === 'allowed') {
+        expect(result).toEqual({ __typename: 'DeleteWebhookPayload', id });
+        expect(left).toEqual([]);
+      } else {
+        expect(outcome).toBe('denied');
+        expect(result).toMatchObject({ __typename: 'PermissionDeniedError', code: 'PERMISSION_DENIED' });
+        expect(left).toHaveLength(1);
+      }
+    },
   };
+
+  /** Every webhook, as the bootstrap secret sees them. */
+  async function webhookList() {
+    return expectNoErrors(await server.request(WEBHOOKS, {}, { token: BOOTSTRAP_TOKEN })).webhooks;
+  }
 
   describe('the matrix', () => {
     it.each(CELLS)('%s → %s on %s’s tokens: %s', async (caller, operation, target, outcome) => {
@@ -448,7 +535,7 @@ describe.each(engines())('authorization on %s', (engine) => {
       const { tokens } = expectNoErrors(await server.request(TOKENS, { first: 200 }, { token: secrets.admin }));
       const keys = tokens.edges.map((edge) => edge.node.key);
       for (const key of Object.values(mainKeys)) expect(keys).toContain(key);
-      expect(new Set(tokens.edges.map((edge) => edge.node.username))).toEqual(new Set(['admin', 'alice', 'bob', 'carol', 'ivan']));
+      expect(new Set(tokens.edges.map((edge) => edge.node.username))).toEqual(new Set(['admin', 'alice', 'bob', 'carol', 'ivan', 'prometheus']));
     });
 
     it('a non-admin’s tokenHistory without a filter shows only their own entries', async () => {

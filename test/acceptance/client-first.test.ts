@@ -196,6 +196,24 @@ describe.each(engines())('clients first on %s', (engine) => {
       expectQueryError(await server.request(HISTORY, { last: 1001 }, { token: people.admin }), 'PAGE_SIZE_TOO_LARGE');
     });
 
+    it('prices a document without variables once, and refuses a costly one every time it comes', async () => {
+      const codesOf = async (query: string) => {
+        const response = await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${people.admin}` },
+          body: JSON.stringify({ query }),
+        });
+        const body = (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+        return (body.errors ?? []).map((error) => error.extensions?.code);
+      };
+      const rich = `{ ${Array.from({ length: 8 }, (_, index) => `p${index}: tokens(first: 1000) { edges { node { policy metadata } } }`).join(' ')} }`;
+      for (let time = 0; time < 2; time += 1) {
+        expect(await codesOf('{ tokens(first: 1001) { edges { node { key } } } }')).toEqual(['PAGE_SIZE_TOO_LARGE']);
+        expect(await codesOf(rich)).toEqual(['QUERY_TOO_COMPLEX']);
+        expect(await codesOf('{ tokens(first: 2) { edges { node { key } } } }')).toEqual([]);
+      }
+    });
+
     it('answers first over 1000 with PAGE_SIZE_TOO_LARGE on a query rich enough to be too complex, before running anything', async () => {
       // The same query at the largest page size is refused for its cost: it is rich.
       expectQueryError(await server.request(RICH_PAGES, { n: 1000, m: 1000 }, { token: BOOTSTRAP_TOKEN }), 'QUERY_TOO_COMPLEX');

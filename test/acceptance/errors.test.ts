@@ -8,12 +8,12 @@
  * audit of the GraphQL-over-HTTP spec finds nothing to warn about.
  */
 import { request as httpRequest } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { serverAudits } from 'graphql-http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { vendorChecksum } from '../../src/domain/generators/vendor-checksum.ts';
 import { engines, startServer, TestClock, type TestServer } from '../support/harness.ts';
+import { Relay } from '../support/relay.ts';
 import {
   cast,
   EDIT,
@@ -337,43 +337,6 @@ describe.each(engines())('errors on %s', (engine) => {
     });
   });
 });
-
-/** A TCP relay between Tessera and PostgreSQL that a test can cut, as a database host going away would. */
-class Relay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  /** Listens (on the port it had, after a cut), relaying each connection to PostgreSQL. */
-  async open(): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
-    return this.port;
-  }
-
-  /** Refuses new connections and resets the open ones. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.resetAndDestroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
 
 describe.runIf(engines().includes('postgresql'))('a PostgreSQL that is gone', () => {
   const baseUrl = inject('postgresUrl') ?? '';

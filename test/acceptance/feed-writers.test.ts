@@ -88,4 +88,31 @@ describe.each(engines())('the live change feed with concurrent writers on %s', (
     expect(idsOf(alicesThere.results.map((item) => item.result))).toEqual(alices);
     for (const stream of [here, there, alicesThere, resumed]) stream.close();
   }, 60_000);
+
+  // The reader polls PostgreSQL through a connection of its own: were its queries queued behind this process's requests
+  // in the shared pool, an entry would wait for all of them (seconds under load) before it was delivered.
+  it.runIf(engine === 'postgresql')(
+    'delivers within 2 s while slow queries hold every connection of the subscriber process’s pool',
+    async () => {
+      const here = await subscribeSse(server.url, TOKEN_CHANGES, { filter: { username: 'carol' } }, people.admin);
+      // Three times node-postgres' default pool size, 2 s each: the shared pool stays busy for about 6 s.
+      let busy = true;
+      const slow = Promise.all(Array.from({ length: 30 }, () => server.tessera.db.$queryRawUnsafe('SELECT 1 AS slept FROM pg_sleep(2)'))).finally(
+        () => (busy = false),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Written by the other process, whose pool is free.
+      const writer: TestServer | PeerProcess = peer;
+      const minted = await mint(writer as TestServer, BOOTSTRAP_TOKEN, { username: 'carol', name: 'while-busy', scopes: ['read:all'] });
+      try {
+        await here.waitFor(1, 2000);
+        expect(busy).toBe(true);
+        expect(idsOf(here.results.map((item) => item.result))).toEqual(await feedOrder({ token: minted.token.key }));
+      } finally {
+        here.close();
+        await slow;
+      }
+    },
+    30_000,
+  );
 });

@@ -31,7 +31,9 @@ function sha256(text: string): string {
 
 /** Every value of a row as text, so that a search for the secret covers every column whatever its type. */
 function columnTexts(row: object): string[] {
-  return Object.values(row).map((value) => (value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : JSON.stringify(value)));
+  return Object.values(row).map((value) =>
+    value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : typeof value === 'bigint' ? value.toString() : JSON.stringify(value),
+  );
 }
 
 describe.each(engines())('generateToken on %s', (engine) => {

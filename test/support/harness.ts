@@ -143,6 +143,8 @@ export interface StartOptions {
   logger?: Logger;
   /** The server's clock; a new TestClock at real time when omitted. */
   clock?: TestClock;
+  /** The built web console it serves at `/`; this checkout's web/dist when omitted. */
+  consoleDir?: string;
 }
 
 export async function post(
@@ -203,6 +205,7 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
       : undefined,
     logger: options.logger,
     now: () => clock.now(),
+    consoleDir: options.consoleDir,
   });
   const url = await tessera.listen();
   return {
@@ -218,8 +221,9 @@ export async function startServer(engine: Engine, options: StartOptions = {}): P
     },
     requestText: (query, options) => post(url, query, undefined, options),
     onStatement: (listener) => void listeners.add(listener),
-    async close() {
-      await tessera.close();
+    async close(this: TestServer) {
+      // The server's Tessera as it is now: a test may have restarted it on the same database.
+      await this.tessera.close();
       await database.drop();
     },
   };

@@ -12,7 +12,8 @@ import type { HistoryRow, TokenRow } from '../client.ts';
 export const TOKEN_TABLE = 'tokens';
 export const HISTORY_TABLE = 'token_change_history';
 
-type Kind = 'text' | 'json' | 'boolean' | 'time';
+/** 'bigint': read back as a BigInt (txId; PostgreSQL sends int8 as text). */
+type Kind = 'text' | 'json' | 'boolean' | 'time' | 'bigint';
 
 export interface Column<Field extends string> {
   field: Field;
@@ -78,6 +79,9 @@ export const HISTORY_COLUMNS: readonly Column<HistoryField>[] = [
   column('ipKey', 'ip_key'),
   column('eventTime', 'event_time', 'time'),
 ];
+
+/** Every column of an entry as it is read back (the history page on the hot path): the database's id and txId too. */
+export const HISTORY_ROW_COLUMNS: readonly Column<keyof HistoryRow & string>[] = [column('id', 'id'), ...HISTORY_COLUMNS, column('txId', 'tx_id', 'bigint')];
 
 /** Each field's column, double-quoted for SQL: `quotedColumns(TOKEN_COLUMNS).parentKey` is `"parent_key"`. */
 export function quotedColumns<Field extends string>(columns: readonly Column<Field>[]): Record<Field, string> {

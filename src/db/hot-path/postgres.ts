@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { TokenRow } from '../client.ts';
+import type { HistoryRow, TokenRow } from '../client.ts';
 import { poolConfig } from '../migrations/postgres-adapter.ts';
-import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { Credential, HotPath, HotPathOptions, InsertOutcome, ParentCheck, StatementListener, TokenUse } from './types.ts';
+import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, HISTORY_ROW_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
+import type { Credential, HistoryQuery, HotPath, HotPathOptions, InsertOutcome, ParentCheck, StatementListener, TokenUse } from './types.ts';
+import { sqlOrderBy, sqlWhere, type SqlDialect } from './where.ts';
 
 /**
  * The hot path on PostgreSQL: a pool of its own, and named statements that
@@ -28,11 +30,14 @@ function toPostgres(kind: Column<string>['kind'], value: unknown): unknown {
   return value;
 }
 
-/** A row read in array mode, as the model's fields. */
+/** A row read in array mode, as the model's fields (int8 arrives as text). */
 function rowOf(columns: readonly Column<string>[], row: unknown[] | undefined): Record<string, unknown> | null {
   if (!row) return null;
   const token: Record<string, unknown> = {};
-  for (const [index, column] of columns.entries()) token[column.field] = row[index] ?? null;
+  for (const [index, column] of columns.entries()) {
+    const value = row[index] ?? null;
+    token[column.field] = column.kind === 'bigint' && value !== null ? BigInt(value as string) : value;
+  }
   return token;
 }
 
@@ -49,6 +54,16 @@ const castOf = (column: Column<string>) =>
       : column.kind === 'time'
         ? '::timestamp(3)'
         : '';
+
+const dialect: SqlDialect = {
+  placeholder: (column, index) => `$${index}${castOf(column)}`,
+  parameter: (column, value) => toPostgres(column.kind, value),
+};
+
+/** Named (prepared once per connection) up to this many shapes of history query; any further shape runs unnamed. */
+const MAX_NAMED_HISTORY_STATEMENTS = 256;
+
+const FIND_TOKENS_BY_KEYS = `SELECT ${list(TOKEN_COLUMNS)} FROM "tokens" WHERE "key" = ANY($1::text[])`;
 
 const ACTIVE_BY_SECRET = `FROM "tokens" WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
 const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} ${ACTIVE_BY_SECRET}`;
@@ -110,6 +125,26 @@ export class PostgresHotPath implements HotPath {
       token[column.field] = row[index] ?? null;
     });
     return token;
+  }
+
+  private readonly historyStatementNames = new Map<string, string>();
+
+  async findHistory({ where, orderBy, take }: HistoryQuery): Promise<HistoryRow[]> {
+    const condition = sqlWhere(where, HISTORY_ROW_COLUMNS, dialect);
+    const text = `SELECT ${list(HISTORY_ROW_COLUMNS)} FROM "token_change_history" WHERE ${condition.text} ORDER BY ${sqlOrderBy(orderBy, HISTORY_ROW_COLUMNS)} LIMIT ${Math.trunc(take)}`;
+    let name = this.historyStatementNames.get(text);
+    if (name === undefined && this.historyStatementNames.size < MAX_NAMED_HISTORY_STATEMENTS) {
+      name = `tessera_history_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+      this.historyStatementNames.set(text, name);
+    }
+    const result = await this.query({ name, text, values: condition.values, rowMode: 'array', types });
+    return (result.rows as unknown[][]).map((row) => rowOf(HISTORY_ROW_COLUMNS, row) as HistoryRow);
+  }
+
+  async findTokensByKeys(keys: readonly string[]): Promise<TokenRow[]> {
+    if (keys.length === 0) return [];
+    const result = await this.query({ name: 'tessera_tokens_by_keys', text: FIND_TOKENS_BY_KEYS, values: [[...keys]], rowMode: 'array', types });
+    return (result.rows as unknown[][]).map((row) => rowOf(TOKEN_COLUMNS, row) as TokenRow);
   }
 
   async recordUses(uses: readonly TokenUse[]): Promise<void> {

@@ -1,8 +1,9 @@
 import Database, { type Statement } from 'better-sqlite3';
-import type { TokenRow } from '../client.ts';
+import type { HistoryRow, TokenRow } from '../client.ts';
 import { SQLITE_PRAGMAS, sqlitePath } from '../client.ts';
-import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
-import type { Credential, HotPath, InsertOutcome, ParentCheck, StatementListener, TokenUse } from './types.ts';
+import { CREDENTIAL_COLUMNS, HISTORY_COLUMNS, HISTORY_ROW_COLUMNS, TOKEN_COLUMNS, type Column, type NewHistoryEntry } from './columns.ts';
+import type { Credential, HistoryQuery, HotPath, InsertOutcome, ParentCheck, StatementListener, TokenUse } from './types.ts';
+import { sqlOrderBy, sqlWhere, type SqlDialect } from './where.ts';
 
 /**
  * The hot path on SQLite: a connection of its own beside Prisma's (WAL lets
@@ -31,6 +32,7 @@ function fromSqlite(kind: Column<string>['kind'], value: unknown): unknown {
   if (kind === 'json') return JSON.parse(value as string);
   if (kind === 'boolean') return value === 1;
   if (kind === 'time') return new Date(value as string);
+  if (kind === 'bigint') return BigInt(value as number | bigint);
   return value;
 }
 
@@ -41,6 +43,11 @@ function rowOf(columns: readonly Column<string>[], row: unknown[] | undefined): 
   for (const [index, column] of columns.entries()) token[column.field] = fromSqlite(column.kind, row[index]);
   return token;
 }
+
+const dialect: SqlDialect = { placeholder: () => '?', parameter: (column, value) => toSqlite(column.kind, value) };
+
+/** History statements kept prepared: one per shape of filter and cursor, a bounded few in practice; the cap guards the rest. */
+const MAX_HISTORY_STATEMENTS = 256;
 
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
@@ -84,6 +91,8 @@ export class SqliteHotPath implements HotPath {
   private readonly insertScope: Statement<[string, string]>;
   private readonly insertEntry: Statement<unknown[]>;
   private readonly releaseName: Statement<[string, string, string]>;
+  private readonly findTokens: Statement<[string]>;
+  private readonly historyStatements = new Map<string, Statement<unknown[]>>();
   /** A token, its scope rows and its entry; inside the batch's transaction it runs as a savepoint. */
   private readonly insertRows: Database.Transaction<(token: TokenRow, entry: NewHistoryEntry) => void>;
 
@@ -98,6 +107,8 @@ export class SqliteHotPath implements HotPath {
     this.findActive = this.db.prepare(`SELECT ${tokenColumns} ${activeBySecret}`);
     this.findCredential = this.db.prepare(`SELECT ${CREDENTIAL_COLUMNS.map((column) => column.column).join(', ')} ${activeBySecret}`);
     this.findByKey = this.db.prepare(`SELECT ${tokenColumns} FROM tokens WHERE key = ?`);
+    // One statement for any number of keys: they travel as one JSON array.
+    this.findTokens = this.db.prepare(`SELECT ${tokenColumns} FROM tokens WHERE key IN (SELECT value FROM json_each(?))`);
     this.recordUse = this.db.prepare('UPDATE tokens SET last_used_at = ?, last_used_ip = ? WHERE key = ?');
     this.insertTokenRow = this.db.prepare(`INSERT INTO tokens (${tokenColumns}) VALUES (${placeholders(TOKEN_COLUMNS.length)})`);
     this.insertScope = this.db.prepare('INSERT INTO token_scopes (token_key, scope) VALUES (?, ?)');
@@ -128,6 +139,25 @@ export class SqliteHotPath implements HotPath {
   private async findOne(statement: Statement<[string, string]>, columns: readonly Column<string>[], secretHash: string, now: Date) {
     this.onStatement?.(statement.source);
     return rowOf(columns, statement.raw().get(secretHash, sqliteTime(now)) as unknown[] | undefined);
+  }
+
+  async findHistory({ where, orderBy, take }: HistoryQuery): Promise<HistoryRow[]> {
+    const condition = sqlWhere(where, HISTORY_ROW_COLUMNS, dialect);
+    const sql = `SELECT ${HISTORY_ROW_COLUMNS.map((column) => column.column).join(', ')} FROM token_change_history WHERE ${condition.text} ORDER BY ${sqlOrderBy(orderBy, HISTORY_ROW_COLUMNS)} LIMIT ${Math.trunc(take)}`;
+    let statement = this.historyStatements.get(sql);
+    if (!statement) {
+      if (this.historyStatements.size >= MAX_HISTORY_STATEMENTS) this.historyStatements.clear();
+      statement = this.db.prepare(sql);
+      this.historyStatements.set(sql, statement);
+    }
+    this.onStatement?.(sql);
+    return (statement.raw().all(...condition.values) as unknown[][]).map((row) => rowOf(HISTORY_ROW_COLUMNS, row) as HistoryRow);
+  }
+
+  async findTokensByKeys(keys: readonly string[]): Promise<TokenRow[]> {
+    if (keys.length === 0) return [];
+    this.onStatement?.(this.findTokens.source);
+    return (this.findTokens.raw().all(JSON.stringify(keys)) as unknown[][]).map((row) => rowOf(TOKEN_COLUMNS, row) as TokenRow);
   }
 
   recordUses(uses: readonly TokenUse[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.ts';
-import type { TokenRow } from '../client.ts';
+import type { HistoryRow, TokenRow } from '../client.ts';
 import type { NewHistoryEntry } from './columns.ts';
 
 /**
@@ -33,6 +33,13 @@ export interface TokenUse {
 /** What authentication needs of a token: who it is, what it may do (scopes and policy), how it was made, when it was last used. */
 export type Credential = Pick<TokenRow, 'key' | 'username' | 'scopes' | 'policy' | 'generatorId' | 'lastUsedAt'>;
 
+/** A findMany of history entries, as the domain builds it for Prisma (history/query.ts): the hot path renders the same object. */
+export interface HistoryQuery {
+  where: Record<string, unknown>;
+  orderBy: readonly Record<string, unknown>[];
+  take: number;
+}
+
 export interface HotPath {
   /** The token with this secret hash if it is usable at `now` (valid, not expired), else null. */
   findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null>;
@@ -46,6 +53,10 @@ export interface HotPath {
    * active-name holder keeps, is reported instead of written.
    */
   insertToken(token: TokenRow, entry: NewHistoryEntry, parent?: ParentCheck): Promise<InsertOutcome>;
+  /** What `findMany(query)` on the history returns, row for row: the history page, read without Prisma's client. */
+  findHistory(query: HistoryQuery): Promise<HistoryRow[]>;
+  /** The tokens with these keys (those that exist, in no particular order): the loaders' batches of a page's links. */
+  findTokensByKeys(keys: readonly string[]): Promise<TokenRow[]>;
   /** Frees a name an expired (or invalid) token of the owner still holds; whether one was freed. */
   releaseExpiredName(username: string, name: string, now: Date): Promise<boolean>;
   close(): Promise<void>;

@@ -7,7 +7,8 @@ import { InvalidInputError, quote } from '../errors.ts';
 import type { GeneratedToken, TokenGenerator, TokenGeneratorContext, TokenInfo } from './types.ts';
 
 const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const VENDOR_TOKEN_LENGTH = 255;
+/** Every vendor_checksum token, prefix and `_` included (a scanner's pattern is built from it). */
+export const VENDOR_TOKEN_LENGTH = 255;
 const VENDOR_CHECKSUM_LENGTH = 6;
 const TOKEN_TYPE_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
 

@@ -1,6 +1,7 @@
 import type { DatabaseTransaction, TokenRow } from '../../db/client.ts';
 import type { EntryStamp } from '../../db/bulk.ts';
 import type { NewHistoryEntry } from '../../db/hot-path/columns.ts';
+import { noteAppended } from '../../db/written-entries.ts';
 import { ipKey } from '../ip.ts';
 import type { Actor, TokenChange } from '../model.ts';
 import { scopesOf } from '../rules/scopes.ts';
@@ -57,5 +58,7 @@ export function entryFor(token: TokenRow, action: TokenChange, change: ChangeCon
 }
 
 export async function appendEntries(tx: DatabaseTransaction, entries: NewHistoryEntry[]): Promise<void> {
-  if (entries.length > 0) await tx.tokenChangeHistoryEntry.createMany({ data: entries });
+  if (entries.length === 0) return;
+  await tx.tokenChangeHistoryEntry.createMany({ data: entries });
+  for (const entry of entries) noteAppended(tx, entry.action, 1);
 }

@@ -4,6 +4,7 @@ import { pruneHistory, recordExpiries, type EntryStamp } from '../../db/bulk.ts'
 import { pruneFailureWindows } from '../../db/auth-failures.ts';
 import { stampOf } from '../history/entries.ts';
 import { INTERNAL_ACTOR } from '../model.ts';
+import { pruneWebhookHistory, recordExpiryWarnings } from '../webhooks/expiring.ts';
 
 /**
  * The periodic work: an EXPIRE entry for each token that has expired, and
@@ -26,7 +27,11 @@ const DAY_MS = 86_400_000;
 export async function runMaintenance(deps: DomainDeps): Promise<MaintenanceReport> {
   const now = deps.now();
   const expired = await recordAllExpiries(deps, stampOf({ actor: INTERNAL_ACTOR, ipAddress: null, eventTime: now }));
-  const pruned = await pruneAll(deps, new Date(now.getTime() - deps.config.historyRetentionDays * DAY_MS));
+  const cutoff = new Date(now.getTime() - deps.config.historyRetentionDays * DAY_MS);
+  const pruned = await pruneAll(deps, cutoff);
+  // token.expiring for the webhooks (the expired ones' token.expired comes from their EXPIRE entries).
+  await recordExpiryWarnings(deps);
+  await pruneWebhookHistory(deps, cutoff);
   // The failed-login limiter's ended windows (its counts live in the database on PostgreSQL only).
   if (deps.config.engine === 'postgresql') await pruneFailureWindows(deps.db, deps.config.engine, now);
   return { expired, pruned };

@@ -63,7 +63,8 @@ export async function getHistoryEntry(deps: DomainDeps, actor: Actor, id: number
  * to the same owner, so these links never cross to another user.
  */
 export async function tokensByKeys(deps: DomainDeps, keys: readonly string[]): Promise<(TokenRow | null)[]> {
-  const rows = await deps.db.token.findMany({ where: { key: { in: [...keys] } } });
+  // On the hot path: a history page's links are a batch of a hundred or so keys, every page.
+  const rows = await deps.hotPath.findTokensByKeys(keys);
   const byKey = new Map(rows.map((row) => [row.key, row]));
   return keys.map((key) => byKey.get(key) ?? null);
 }

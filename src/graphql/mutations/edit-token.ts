@@ -41,6 +41,10 @@ builder.mutationField('editToken', (t) =>
       types: [...mutationErrors, DuplicateTokenNameError, TokenNotFoundError, TokenNotActiveError],
       union: { name: 'EditTokenResult', description: 'The edited token, or why nothing was changed.' },
     },
-    resolve: (_root, { input }, context) => context.tokens.editToken(context.actor, input),
+    resolve: async (_root, { input }, context) => {
+      const token = await context.tokens.editToken(context.actor, input);
+      context.requestLog.changes = { edited: token.key };
+      return token;
+    },
   }),
 );

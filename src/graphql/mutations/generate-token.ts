@@ -61,6 +61,10 @@ builder.mutationField('generateToken', (t) =>
       types: [...mutationErrors, DuplicateTokenNameError, InvalidParentTokenError, TokenGenerationError, UnknownTokenGeneratorError, MissingTokenInfoKeyError],
       union: { name: 'GenerateTokenResult', description: 'The new token and its secret, or why none was made.' },
     },
-    resolve: (_root, { input }, context) => context.tokens.generateToken(context.actor, input),
+    resolve: async (_root, { input }, context) => {
+      const result = await context.tokens.generateToken(context.actor, input);
+      context.requestLog.changes = { created: result.token.key };
+      return result;
+    },
   }),
 );

@@ -50,6 +50,10 @@ builder.mutationField('invalidateTokens', (t) =>
       types: [InvalidInputError, PermissionDeniedError],
       union: { name: 'InvalidateTokensResult', description: 'The tokens invalidated, or why none were.' },
     },
-    resolve: (_root, { input }, context) => context.tokens.invalidateTokens(context.actor, input),
+    resolve: async (_root, { input }, context) => {
+      const result = await context.tokens.invalidateTokens(context.actor, input);
+      context.requestLog.changes = { invalidated: result.count };
+      return result;
+    },
   }),
 );

@@ -19,6 +19,10 @@ builder.mutationField('revokeToken', (t) =>
       types: [InvalidInputError, PermissionDeniedError, TokenNotFoundError],
       union: { name: 'RevokeTokenResult', description: 'The tokens revoked, or why none were.' },
     },
-    resolve: (_root, { input }, context) => context.tokens.revokeToken(context.actor, input.key, input.reason ?? ''),
+    resolve: async (_root, { input }, context) => {
+      const result = await context.tokens.revokeToken(context.actor, input.key, input.reason ?? '');
+      context.requestLog.changes = { revokedKey: input.key, revoked: result.count };
+      return result;
+    },
   }),
 );

@@ -44,6 +44,10 @@ builder.mutationField('rotateToken', (t) =>
       types: [InvalidInputError, PermissionDeniedError, TokenNotFoundError, TokenNotActiveError, TokenGenerationError, UnknownTokenGeneratorError],
       union: { name: 'RotateTokenResult', description: 'The new token and its secret, or why nothing was changed.' },
     },
-    resolve: (_root, { input }, context) => context.tokens.rotateToken(context.actor, input),
+    resolve: async (_root, { input }, context) => {
+      const result = await context.tokens.rotateToken(context.actor, input);
+      context.requestLog.changes = { rotated: result.replaced.key, created: result.token.key };
+      return result;
+    },
   }),
 );

@@ -17,6 +17,7 @@ import {
   TokenNotFoundError,
   UnknownScopeError,
   UnknownTokenGeneratorError,
+  WebhookNotFoundError,
 } from '../../domain/errors.ts';
 import { builder } from '../builder.ts';
 
@@ -118,6 +119,13 @@ builder.objectType(TokenNotActiveError, {
   description: `The token is revoked, expired or already rotated. ${carries('TOKEN_NOT_ACTIVE')}`,
   interfaces: [ErrorInterface],
   fields: (t) => ({ key: t.exposeString('key', { description: 'The key of the token that is not active.' }) }),
+});
+
+builder.objectType(WebhookNotFoundError, {
+  name: 'WebhookNotFoundError',
+  description: `No webhook with this id. ${carries('WEBHOOK_NOT_FOUND')}`,
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ id: t.exposeID('id', { description: 'The id looked for.' }) }),
 });
 
 /** Errors any token-changing mutation may answer with. */
