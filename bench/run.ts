@@ -10,6 +10,8 @@
  * B. Work on many rows: a page deep in a 1,000,000-entry history,
  *    invalidateTokens of 100,000 tokens while other requests keep coming, and
  *    the expiry sweep of 100,000 and 10,000 tokens.
+ * C. The live change feed: 1,000 idle streams and one change (feed-fanout),
+ *    and 100 streams while 200 changes/s are written (feed-throughput).
  *
  * Prints the tables, saves them as JSON under bench/results/, and exits 1 if
  * any response failed its check (a target missed is reported, not failed).
@@ -20,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDepth, runInvalidate, runSweeps, type BulkResult } from './lib/bulk.ts';
 import { Databases, findPostgres, type PostgresServer } from './lib/databases.ts';
+import { feedRows, runFeed, type FeedResult } from './lib/feed.ts';
 import { readOptions, type CaseId, type Engine } from './lib/options.ts';
 import { closeLoadWorker } from './lib/load.ts';
 import { stopAll } from './lib/processes.ts';
@@ -71,6 +74,7 @@ let postgres: PostgresServer | null = null;
 const engines: Engine[] = [];
 const throughput: ThroughputMeasurement[] = [];
 const bulk: BulkResult[] = [];
+const feed: FeedResult[] = [];
 const setups: EngineSetup[] = [];
 
 try {
@@ -164,6 +168,14 @@ try {
         fail(`sweep (${engine}): ${message(error)}`);
       }
     }
+    // ---- C: the live change feed ----
+    if (wants('feed-fanout') || wants('feed-throughput')) {
+      try {
+        feed.push(...(await runFeed(engine, { fanout: wants('feed-fanout'), throughput: wants('feed-throughput') }, databases, options, workDir, say, fail)));
+      } catch (error) {
+        fail(`feed (${engine}): ${message(error)}`);
+      }
+    }
   }
 } catch (error) {
   fail(message(error));
@@ -174,6 +186,7 @@ try {
 // ---- report ----
 const rows = summarize(throughput);
 const bulkSummary = bulkRows(bulk);
+const feedSummary = feedRows(feed);
 const durationS = (performance.now() - startedAt) / 1000;
 say('');
 if (rows.length > 0) {
@@ -188,9 +201,14 @@ if (bulkSummary.length > 0) {
   say(bulkTable(bulkSummary));
   say('');
 }
+if (feedSummary.length > 0) {
+  say("Live change feed (streams read in a process of their own; delivery measured from the entry's eventTime, set before its commit, so an upper bound):");
+  say(bulkTable(feedSummary));
+  say('');
+}
 const missed = [
   ...rows.filter((row) => row.verdict === 'MISSED').map((row) => `${row.id} (${row.engine}) c=${row.connections}`),
-  ...bulkSummary.filter((row) => row.verdict === 'MISSED').map((row) => `${row.case} (${row.engine}) ${row.measure.trim()}`),
+  ...[...bulkSummary, ...feedSummary].filter((row) => row.verdict === 'MISSED').map((row) => `${row.case} (${row.engine}) ${row.measure.trim()}`),
 ];
 if (missed.length > 0) say(`# targets missed: ${missed.join('; ')}`);
 const path = saveJson(
@@ -201,6 +219,7 @@ const path = saveJson(
     durationS,
     throughput: { summary: rows, measurements: throughput },
     bulk: { summary: bulkSummary, results: bulk },
+    feed: { summary: feedSummary, results: feed },
     failures,
     missed,
   },

@@ -10,9 +10,12 @@
  *   BENCH_DATABASE_URL        a PostgreSQL server to create the bench databases on (default: scripts/postgres.sh start)
  *   BENCH_ENGINES             "sqlite postgresql" (default both; PostgreSQL skipped when none can be had)
  *   BENCH_ONLY                case ids to run, e.g. "verify,create,invalidate" (default all)
+ *   BENCH_FEED_STREAMS        idle streams of feed-fanout (1,000; quick: 50)
+ *   BENCH_FEED_SUBSCRIBERS    streams of feed-throughput (100; quick: 50)
+ *   BENCH_FEED_RATE           changes/s the feed-throughput writer issues (200), for BENCH_FEED_SECONDS (10; quick: 2)
  */
 
-const CASE_IDS = ['verify', 'introspect', 'create', 'history', 'peer', 'depth', 'invalidate', 'sweep'] as const;
+const CASE_IDS = ['verify', 'introspect', 'create', 'history', 'peer', 'depth', 'invalidate', 'sweep', 'feed-fanout', 'feed-throughput'] as const;
 export type CaseId = (typeof CASE_IDS)[number];
 export type Engine = 'sqlite' | 'postgresql';
 
@@ -33,6 +36,12 @@ export interface Options {
   depthRequests: number;
   invalidateTokens: number;
   sweepSizes: number[];
+  /** feed-fanout: idle streams open on one server process before the one change. */
+  feedStreams: number;
+  /** feed-throughput: streams reading while the writer issues `feedRate` changes/s for `feedSeconds`. */
+  feedSubscribers: number;
+  feedRate: number;
+  feedSeconds: number;
 }
 
 const flag = (value: string | undefined): boolean | null =>
@@ -79,5 +88,9 @@ export function readOptions(argv: readonly string[]): Options {
     depthRequests: quick ? 40 : 200,
     invalidateTokens: quick ? 1_000 : 100_000,
     sweepSizes: quick ? [1_000] : [100_000, 10_000],
+    feedStreams: Math.round(positive('BENCH_FEED_STREAMS', quick ? 50 : 1_000)),
+    feedSubscribers: Math.round(positive('BENCH_FEED_SUBSCRIBERS', quick ? 50 : 100)),
+    feedRate: positive('BENCH_FEED_RATE', 200),
+    feedSeconds: positive('BENCH_FEED_SECONDS', quick ? 2 : 10),
   };
 }
