@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { vendorChecksum } from '../../src/domain/generators/vendor-checksum.ts';
 import { engines, startServer, TestClock, type TestServer } from '../support/harness.ts';
-import { Relay } from '../support/relay.ts';
+import { type Relay, type ServerBehindRelay, startServerBehindRelay } from '../support/relay.ts';
 import {
   cast,
   EDIT,
@@ -341,30 +341,15 @@ describe.each(engines())('errors on %s', (engine) => {
 describe.runIf(engines().includes('postgresql'))('a PostgreSQL that is gone', () => {
   const baseUrl = inject('postgresUrl') ?? '';
   const name = `tessera_t_gone_${process.pid}`;
+  let behind: ServerBehindRelay;
   let relay: Relay;
   let server: TestServer;
 
   beforeAll(async () => {
-    const base = new URL(baseUrl);
-    const admin = new pg.Client({ connectionString: baseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    relay = new Relay({ host: base.hostname, port: Number(base.port || 5432) });
-    const url = new URL(baseUrl);
-    url.port = String(await relay.open());
-    url.pathname = `/${name}`;
-    server = await startServer('postgresql', { env: { DATABASE_URL: url.toString() } });
+    behind = await startServerBehindRelay(baseUrl, name);
+    ({ relay, server } = behind);
   });
-  afterAll(async () => {
-    await server?.close();
-    await relay?.cut();
-    const admin = new pg.Client({ connectionString: baseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(async () => behind?.close());
 
   it('answers 503 DATABASE_UNAVAILABLE with Retry-After, in GraphQL and at /oauth/*, and serves again when it is back', async () => {
     const people = await cast(server);

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { truncateSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sqlitePath } from '../../src/db/client.ts';
@@ -27,7 +26,7 @@ import {
   VIEWER,
   type Cast,
 } from '../support/operations.ts';
-import { Relay } from '../support/relay.ts';
+import { type Relay, type ServerBehindRelay, startServerBehindRelay } from '../support/relay.ts';
 import { subscribeSse } from '../support/sse.ts';
 
 interface LogLine {
@@ -365,30 +364,15 @@ describe.runIf(engines().includes('sqlite'))('/ready on a SQLite database that l
 describe.runIf(engines().includes('postgresql'))('/ready on a PostgreSQL that is gone', () => {
   const baseUrl = inject('postgresUrl') ?? '';
   const name = `tessera_t_ready_${process.pid}`;
+  let behind: ServerBehindRelay;
   let relay: Relay;
   let server: TestServer;
 
   beforeAll(async () => {
-    const base = new URL(baseUrl);
-    const admin = new pg.Client({ connectionString: baseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    relay = new Relay({ host: base.hostname, port: Number(base.port || 5432) });
-    const url = new URL(baseUrl);
-    url.port = String(await relay.open());
-    url.pathname = `/${name}`;
-    server = await startServer('postgresql', { env: { DATABASE_URL: url.toString() } });
+    behind = await startServerBehindRelay(baseUrl, name);
+    ({ relay, server } = behind);
   });
-  afterAll(async () => {
-    await server?.close();
-    await relay?.cut();
-    const admin = new pg.Client({ connectionString: baseUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
+  afterAll(async () => behind?.close());
 
   it('answers 503 "database" while it is gone, within the probe timeout, and 200 once it is back', async () => {
     expect((await get(server, '/ready')).status).toBe(200);
