@@ -5,6 +5,7 @@ import { fieldErrors, type FieldErrors } from '../errors.ts';
 import { tokenLabel } from '../format.ts';
 import type { TokenRow, Viewer } from '../types.ts';
 import { Dialog } from './dialog.tsx';
+import { FormActions } from './form-actions.tsx';
 import { ExpiresField, expiryOf, type ExpiryValue } from './expires-field.tsx';
 import { ScopesField } from './scopes-field.tsx';
 import { TextField } from './text-field.tsx';
@@ -59,19 +60,7 @@ export function EditTokenDialog({ viewer, token, onClose }: Props) {
         <ScopesField available={available} selected={scopes} onChange={setScopes} error={errors.scopes} />
         <ExpiresField value={expires} onChange={setExpires} error={errors.expires} current={token} />
         <TextField label="Note" value={note} onInput={setNote} error={errors.note} multiline maxLength={1000} />
-        {errors.form && (
-          <p role="alert" class="error">
-            {errors.form}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={fetching}>
-            Save
-          </button>
-        </div>
+        <FormActions error={errors.form} onCancel={onClose} submitLabel="Save" busy={fetching} />
       </form>
     </Dialog>
   );

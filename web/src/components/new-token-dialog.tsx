@@ -4,6 +4,7 @@ import { GENERATE } from '../documents.ts';
 import { fieldErrors, type FieldErrors } from '../errors.ts';
 import type { Viewer } from '../types.ts';
 import { Dialog } from './dialog.tsx';
+import { FormActions } from './form-actions.tsx';
 import { ExpiresField, expiryOf, type ExpiryValue } from './expires-field.tsx';
 import { ScopesField } from './scopes-field.tsx';
 import { TextField } from './text-field.tsx';
@@ -50,19 +51,7 @@ export function NewTokenDialog({ viewer, onClose, onCreated }: Props) {
         <ScopesField available={viewer.scopes} selected={scopes} onChange={setScopes} error={errors.scopes} />
         <ExpiresField value={expires} onChange={setExpires} error={errors.expires} />
         <TextField label="Note" value={note} onInput={setNote} error={errors.note} multiline maxLength={1000} />
-        {errors.form && (
-          <p role="alert" class="error">
-            {errors.form}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={fetching}>
-            Create
-          </button>
-        </div>
+        <FormActions error={errors.form} onCancel={onClose} submitLabel="Create" busy={fetching} />
       </form>
     </Dialog>
   );

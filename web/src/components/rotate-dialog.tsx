@@ -5,6 +5,7 @@ import { fieldErrors } from '../errors.ts';
 import { tokenLabel } from '../format.ts';
 import type { TokenRow } from '../types.ts';
 import { Dialog } from './dialog.tsx';
+import { FormActions } from './form-actions.tsx';
 
 const GRACE_PERIODS: [seconds: number, label: string][] = [
   [0, 'None: the old token stops working now'],
@@ -50,19 +51,7 @@ export function RotateDialog({ token, onClose, onRotated }: Props) {
             How long the old token keeps working, so that you can replace it where it is used.
           </p>
         </div>
-        {failure && (
-          <p role="alert" class="error">
-            {failure}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" class="secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" disabled={fetching}>
-            Rotate
-          </button>
-        </div>
+        <FormActions error={failure} onCancel={onClose} submitLabel="Rotate" busy={fetching} />
       </form>
     </Dialog>
   );
