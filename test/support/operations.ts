@@ -269,6 +269,16 @@ export async function historyEntries(server: TestServer, filter?: TokenHistoryFi
   return tokenHistory.edges.map((edge) => edge.node);
 }
 
+/**
+ * The history entries matching `filter` as one page reads them while something else may be writing:
+ * a page's rows and its totalCount are two statements, so a commit landing between them makes them
+ * differ, and only the rows are returned (for polling until a background writer's entry appears).
+ */
+export async function historyEntriesSoFar(server: TestServer, filter?: TokenHistoryFilter, actor = BOOTSTRAP_TOKEN): Promise<HistoryEntry[]> {
+  const { tokenHistory } = expectNoErrors(await server.request(HISTORY, { filter, first: 200 }, { token: actor }));
+  return tokenHistory.edges.map((edge) => edge.node);
+}
+
 /** Row counts of both tables: what "nothing was written" is measured with. */
 export async function rowCounts(server: TestServer): Promise<{ tokens: number; history: number }> {
   const [tokens, history] = await Promise.all([server.tessera.db.token.count(), server.tessera.db.tokenChangeHistoryEntry.count()]);
