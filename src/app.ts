@@ -100,7 +100,7 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
     backlog: config.feedBacklog,
   });
   const webhooks = new WebhookService({ db, engine: config.engine, authorizer, now, allowPrivate: config.webhookAllowPrivate });
-  const yoga = createGraphQLServer({
+  const { yoga, direct: directGraphQL } = createGraphQLServer({
     tokens,
     webhooks,
     requests,
@@ -116,6 +116,8 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
   const webConsole = consoleHandler({ directory: options.consoleDir, logger, graphiql: yoga });
   // The OAuth endpoints, a resource server's hot path, need nothing of GraphQL's: they skip yoga's pipeline altogether.
   const probes = probesHandler({ readiness: new ReadinessCheck({ db, engine: config.engine, logger }), requests, authorizer, metrics, logger });
+  // Read once: yoga's server adapter is a proxy that binds a new function on every property read.
+  const yogaListener = yoga.requestListener;
   // Every route's request gets an id and a line in the request log (http/request-log.ts).
   const server = createServer(
     requestLog.listener((request, response) => {
@@ -124,7 +126,8 @@ export async function createTessera(options: TesseraOptions): Promise<Tessera> {
       else if (isLeaksTarget(request.url)) leaks(request, response);
       else if (!hasUsableHost(request.headers.host)) refuseBadHost(response);
       else if (webConsole.serves(request)) webConsole.handle(request, response);
-      else yoga.requestListener(request, response);
+      else if (directGraphQL.takes(request)) directGraphQL.handle(request, response);
+      else yogaListener(request, response);
     }),
   );
   let stopSweeper: (() => Promise<void>) | null = null;

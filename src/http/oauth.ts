@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { DEPRECATION_HEADERS, type RequestAuthenticator } from './authenticate-request.ts';
 import { unavailability } from './errors.ts';
 import type { OAuthErrorCode, Refusal } from './refusal.ts';
+import { ClientGone, readBody } from './read-body.ts';
 import { bodyLengthRefusal } from './request-limits.ts';
 import { SECURITY_HEADERS } from './security-headers.ts';
 
@@ -87,24 +88,6 @@ const INACTIVE_BODY = JSON.stringify({ active: false });
 // Built once per process: every answer carries the security headers and, about tokens, is never cached (RFC 6749 §5.1).
 const BASE_HEADERS: Readonly<Record<string, string>> = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
 const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8', ...BASE_HEADERS, pragma: 'no-cache' };
-
-/** The client closed the connection before its request was read whole: there is no one to answer. */
-class ClientGone extends Error {}
-
-/** Reads the whole body, whose length the request limits have bounded. */
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString() : Buffer.concat(chunks).toString()));
-    // A request emits an error only when its connection failed.
-    const gone = () => reject(new ClientGone('the client closed the request before its body was read'));
-    request.once('error', gone);
-    request.once('close', () => {
-      if (!request.complete) gone();
-    });
-  });
-}
 
 export interface OAuthHandlerOptions {
   tokens: TokenService;

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type DocumentNode, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -12,7 +13,8 @@ import { schema } from '../graphql/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { TesseraMetrics } from '../metrics.ts';
 import type { RequestAuthenticator } from './authenticate-request.ts';
-import { authenticationPlugin, type ServerContext, type SuccessfulAuthentication } from './authentication-plugin.ts';
+import { authenticationPlugin, type Authentications, type ServerContext, type SuccessfulAuthentication } from './authentication-plugin.ts';
+import { directGraphQL, knownDocuments, type DirectGraphQL } from './graphql-direct.ts';
 import { maskError, yogaLogger } from './errors.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { requestLogPlugin, type RequestLog } from './request-log.ts';
@@ -107,9 +109,47 @@ const refusePreflights: Plugin = {
   },
 };
 
-export function createGraphQLServer(options: YogaOptions): YogaServerInstance<ServerContext, GraphQLContext> {
-  const authentications = new WeakMap<Request, SuccessfulAuthentication>();
-  return createYoga<ServerContext, GraphQLContext>({
+/** What the connection's streams need: a signal for when the client goes away (made on first use), and a way to drop it. */
+function connectionOf(req: IncomingMessage | undefined, res: ServerResponse | undefined): GraphQLContext['connection'] {
+  let closed: AbortController | undefined;
+  return {
+    get signal() {
+      if (!closed) {
+        const controller = new AbortController();
+        if (!res || res.closed) controller.abort();
+        else res.once('close', () => controller.abort());
+        closed = controller;
+      }
+      return closed.signal;
+    },
+    close: () => req?.socket.destroy(),
+  };
+}
+
+export interface GraphQLServer {
+  yoga: YogaServerInstance<ServerContext, GraphQLContext>;
+  /** The common requests, served beside yoga with its plugins (graphql-direct.ts). */
+  direct: DirectGraphQL;
+}
+
+export function createGraphQLServer(options: YogaOptions): GraphQLServer {
+  const authentications: Authentications = new WeakMap();
+  const documents = knownDocuments();
+  /** Each request's context, for yoga's requests and for the direct path's alike. */
+  const contextOf = (authentication: SuccessfulAuthentication, req: IncomingMessage | undefined, res: ServerResponse | undefined): GraphQLContext => {
+    return {
+      actor: authentication.actor,
+      tokens: options.tokens,
+      webhooks: options.webhooks,
+      loaders: createLoaders(options.tokens),
+      pricing: options.pricing,
+      feed: options.feed,
+      connection: connectionOf(req, res),
+      // Below info level there is no line: the note goes nowhere.
+      requestLog: options.requestLog.lineOf(req) ?? { changes: undefined },
+    };
+  };
+  const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
@@ -158,22 +198,17 @@ export function createGraphQLServer(options: YogaOptions): YogaServerInstance<Se
       requestLogPlugin(options.requestLog),
       graphqlMetricsPlugin(options.metrics.registry),
       validationCache(),
+      documents.plugin,
     ],
-    context: ({ request, req }): GraphQLContext => {
-      const authentication = authentications.get(request);
-      // The plugin ends every unauthenticated request before GraphQL runs.
+    context: ({ req, res }) => {
+      const authentication = req && authentications.get(req);
+      // Every unauthenticated request is answered before GraphQL runs.
       if (!authentication) throw new Error('GraphQL reached without authentication');
-      return {
-        actor: authentication.actor,
-        tokens: options.tokens,
-        webhooks: options.webhooks,
-        loaders: createLoaders(options.tokens),
-        pricing: options.pricing,
-        feed: options.feed,
-        connection: { signal: request.signal, close: () => req?.socket.destroy() },
-        // Below info level there is no line: the note goes nowhere.
-        requestLog: options.requestLog.lineOf(req) ?? { changes: undefined },
-      };
+      return contextOf(authentication, req, res);
     },
   });
+  return {
+    yoga,
+    direct: directGraphQL({ path: GRAPHQL_PATH, yoga, contextOf, requests: options.requests, authentications, documents, logger: options.logger }),
+  };
 }
