@@ -4,7 +4,7 @@ import { editToken, type EditTokenInput } from './tokens/edit.ts';
 import type { GeneratedTokenResult } from './insertion.ts';
 import { generateToken, type GenerateTokenInput } from './tokens/generate.ts';
 import { queryHistory, type HistoryFilter } from './history/query.ts';
-import { introspectToken, type AccessQuestion, type Introspection } from './tokens/introspect.ts';
+import { introspectToken, lookUpPresented, type AccessQuestion, type Introspection, type PresentedToken } from './tokens/introspect.ts';
 import { invalidateTokens, type InvalidateTokensInput, type InvalidateTokensResult } from './tokens/invalidate.ts';
 import { revokeByValue, revokeToken, type RevokeByValueOutcome } from './tokens/revoke.ts';
 import { reportLeak, type LeakReporter, type LeakVerdict } from './tokens/report-leak.ts';
@@ -35,6 +35,7 @@ export type {
   HistoryFilter,
   Introspection,
   InvalidateTokensInput,
+  PresentedToken,
   InvalidateTokensResult,
   LeakReporter,
   LeakVerdict,
@@ -78,8 +79,13 @@ export class TokenService {
     return revokeByValue(this.deps, actor, presented);
   }
 
-  introspectToken(actor: Actor, presented: string, access?: AccessQuestion | null): Promise<Introspection> {
+  introspectToken(actor: Actor, presented: string | PresentedToken, access?: AccessQuestion | null): Promise<Introspection> {
     return introspectToken(this.deps, actor, presented, access);
+  }
+
+  /** Starts looking up a token to introspect before its caller is authenticated, so that both lookups share a statement. */
+  lookUpPresented(presented: string): PresentedToken {
+    return lookUpPresented(this.deps, presented);
   }
 
   /** A token string seen where it should not be: revoked, with its descendants, when it is an active token (reason `leaked: <where>`). */

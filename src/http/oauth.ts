@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidInputError, PermissionDeniedError } from '../domain/errors.ts';
 import type { Actor } from '../domain/model.ts';
-import type { Introspection, TokenService } from '../domain/token-service.ts';
+import type { Introspection, PresentedToken, TokenService } from '../domain/token-service.ts';
 import type { Logger } from '../logger.ts';
 import { DEPRECATION_HEADERS, type RequestAuthenticator } from './authenticate-request.ts';
 import { unavailability } from './errors.ts';
@@ -89,6 +89,22 @@ const INACTIVE_BODY = JSON.stringify({ active: false });
 const BASE_HEADERS: Readonly<Record<string, string>> = { ...SECURITY_HEADERS, 'cache-control': 'no-store' };
 const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8', ...BASE_HEADERS, pragma: 'no-cache' };
 
+/** Whether the request's body is a form (RFC 7662 §2.1, RFC 7009 §2.1). */
+function isForm(request: IncomingMessage): boolean {
+  return request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded') ?? false;
+}
+
+/** URLSearchParams: its decoding is the standard's, and a home-made parser saved 0.3 µs a request (measured), nothing beside the lookups. */
+async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(request));
+}
+
+/** An introspection's form, read before its caller is authenticated, and the lookup of the token it asks about. */
+interface Introspecting {
+  form: URLSearchParams;
+  presented: PresentedToken | undefined;
+}
+
 export interface OAuthHandlerOptions {
   tokens: TokenService;
   /** The process's one request authenticator, which GraphQL shares (and with it the failure limit). */
@@ -129,16 +145,16 @@ export function oauthHandler(options: OAuthHandlerOptions): OAuthHandler {
     response.end(body ?? undefined);
   };
 
-  /** What the endpoint answers an authenticated request. */
-  const answer = async (request: IncomingMessage, path: string, actor: Actor): Promise<OAuthAnswer> => {
+  /**
+   * What the endpoint answers an authenticated request. An introspection's form
+   * has been read before its caller was authenticated, and the token it asks
+   * about looked up beside the caller (handle, below).
+   */
+  const answer = async (request: IncomingMessage, path: string, actor: Actor, introspection?: Introspecting): Promise<OAuthAnswer> => {
     if (path !== INTROSPECT_PATH && path !== REVOKE_PATH) return oauthError(404, 'No such OAuth endpoint');
     if (request.method !== 'POST') return oauthError(405, 'Use POST', { headers: { allow: 'POST' } });
-    const type = request.headers['content-type'];
-    if (type === undefined || !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-      return oauthError(415, 'The body must be application/x-www-form-urlencoded');
-    }
-    // URLSearchParams: its decoding is the standard's, and a home-made parser saved 0.3 µs a request (measured), nothing beside the lookups.
-    const form = new URLSearchParams(await readBody(request));
+    if (!isForm(request)) return oauthError(415, 'The body must be application/x-www-form-urlencoded');
+    const form = introspection?.form ?? (await readForm(request));
     const token = form.get('token');
     if (!token) return oauthError(400, 'The token parameter is missing');
 
@@ -153,7 +169,7 @@ export function oauthHandler(options: OAuthHandlerOptions): OAuthHandler {
     const method = form.get('method');
     const access = resource !== null || method !== null ? { resource: resource ?? '', method: method ?? '', resourceId: form.get('resource_id') } : null;
     try {
-      const result = await tokens.introspectToken(actor, token, access);
+      const result = await tokens.introspectToken(actor, introspection?.presented ?? token, access);
       return { status: 200, body: result.active ? JSON.stringify(introspectionResponse(result)) : INACTIVE_BODY };
     } catch (error) {
       if (error instanceof PermissionDeniedError) return oauthError(403, error.message);
@@ -171,16 +187,22 @@ export function oauthHandler(options: OAuthHandlerOptions): OAuthHandler {
       const refused = bodyLengthRefusal(request.headers['content-length']);
       if (refused) return send(response, oauthRefusal(refused), cors, false);
     }
-    const authorization = request.headers.authorization ?? null;
-    const forwardedFor = request.headers['x-forwarded-for'];
-    const outcome = await requests.authenticate(request, authorization, typeof forwardedFor === 'string' ? forwardedFor : null);
-    if (!outcome.ok) return send(response, oauthRefusal(outcome.refusal), cors, false);
-    const { actor, deprecated } = outcome.authentication;
     const target = request.url ?? '';
     const queryStart = target.indexOf('?');
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
+    // An introspection's form is read first, so that the token it asks about is looked up beside the caller, in the
+    // same turn of the event loop: on PostgreSQL both lookups leave in one statement, a round trip less.
+    const form = path === INTROSPECT_PATH && request.method === 'POST' && isForm(request) ? await readForm(request) : undefined;
+    const authorization = request.headers.authorization ?? null;
+    const forwardedFor = request.headers['x-forwarded-for'];
+    const authenticating = requests.authenticate(request, authorization, typeof forwardedFor === 'string' ? forwardedFor : null);
+    const presented = form?.get('token');
+    const introspection = form && { form, presented: presented ? tokens.lookUpPresented(presented) : undefined };
+    const outcome = await authenticating;
+    if (!outcome.ok) return send(response, oauthRefusal(outcome.refusal), cors, false);
+    const { actor, deprecated } = outcome.authentication;
     try {
-      send(response, await answer(request, path, actor), cors, deprecated);
+      send(response, await answer(request, path, actor, introspection), cors, deprecated);
     } catch (error) {
       if (error instanceof ClientGone) throw error;
       // Faults too are answered in RFC 6749's shape.

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import DataLoader from 'dataloader';
 import pg from 'pg';
 import type { HistoryRow, TokenRow } from '../client.ts';
 import { poolConfig } from '../migrations/postgres-adapter.ts';
@@ -66,8 +67,42 @@ const MAX_NAMED_HISTORY_STATEMENTS = 256;
 const FIND_TOKENS_BY_KEYS = `SELECT ${list(TOKEN_COLUMNS)} FROM "tokens" WHERE "key" = ANY($1::text[])`;
 
 const ACTIVE_BY_SECRET = `FROM "tokens" WHERE "secret_hash" = $1 AND "valid" AND ("expires_at" IS NULL OR "expires_at" > $2::timestamp(3))`;
-const FIND_ACTIVE = `SELECT ${list(TOKEN_COLUMNS)} ${ACTIVE_BY_SECRET}`;
-const FIND_CREDENTIAL = `SELECT ${list(CREDENTIAL_COLUMNS)} ${ACTIVE_BY_SECRET}`;
+
+/**
+ * Active tokens by their secrets' hashes, each at its own time: the lookups that arrive within one turn of the
+ * event loop (a request's caller and the token it introspects, and those of concurrent requests) in one
+ * statement and one round trip. The lateral subquery seeks the unique index once per hash.
+ */
+const activeBatch = (columns: readonly Column<string>[]) =>
+  `SELECT "lookup"."index", "token".* FROM unnest($1::text[], $2::timestamp(3)[]) WITH ORDINALITY AS "lookup"("hash", "now", "index"),
+  LATERAL (SELECT ${list(columns)} FROM "tokens" WHERE "secret_hash" = "lookup"."hash" AND "valid" AND ("expires_at" IS NULL OR "expires_at" > "lookup"."now")) AS "token"`;
+
+/**
+ * The statements of a lookup, by what it reads: a credential (what authentication needs) or the whole row; a
+ * lookup alone takes the plain statement, cheaper for PostgreSQL than the batch's.
+ */
+const ACTIVE_STATEMENTS = {
+  credential: {
+    columns: CREDENTIAL_COLUMNS,
+    one: { name: 'tessera_find_credential', text: `SELECT ${list(CREDENTIAL_COLUMNS)} ${ACTIVE_BY_SECRET}` },
+    batch: { name: 'tessera_find_credentials', text: activeBatch(CREDENTIAL_COLUMNS) },
+  },
+  token: {
+    columns: TOKEN_COLUMNS,
+    one: { name: 'tessera_find_active', text: `SELECT ${list(TOKEN_COLUMNS)} ${ACTIVE_BY_SECRET}` },
+    batch: { name: 'tessera_find_active_tokens', text: activeBatch(TOKEN_COLUMNS) },
+  },
+} as const;
+
+/** One lookup of an active token: by its secret's hash, valid and unexpired at `now`; the whole row, or what authentication needs. */
+interface ActiveLookup {
+  secretHash: string;
+  now: Date;
+  reads: keyof typeof ACTIVE_STATEMENTS;
+}
+
+/** At most this many lookups share a statement. */
+const MAX_LOOKUPS_PER_STATEMENT = 100;
 
 const tokenCasts = TOKEN_COLUMNS.map(castOf);
 const historyCasts = HISTORY_COLUMNS.map(castOf);
@@ -108,23 +143,34 @@ export class PostgresHotPath implements HotPath {
     return this.pool.query(config);
   }
 
-  async findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {
-    return this.findOne('tessera_find_active', FIND_ACTIVE, TOKEN_COLUMNS, secretHash, now) as Promise<TokenRow | null>;
+  /** Gathers the lookups of one turn of the event loop into one statement; nothing is kept between turns (no cache). */
+  private readonly activeTokens = new DataLoader<ActiveLookup, TokenRow | Credential | null>((lookups) => this.findActive(lookups), {
+    cache: false,
+    maxBatchSize: MAX_LOOKUPS_PER_STATEMENT,
+  });
+
+  findActiveToken(secretHash: string, now: Date): Promise<TokenRow | null> {
+    return this.activeTokens.load({ secretHash, now, reads: 'token' }) as Promise<TokenRow | null>;
   }
 
-  async findActiveCredential(secretHash: string, now: Date): Promise<Credential | null> {
-    return this.findOne('tessera_find_credential', FIND_CREDENTIAL, CREDENTIAL_COLUMNS, secretHash, now) as Promise<Credential | null>;
+  findActiveCredential(secretHash: string, now: Date): Promise<Credential | null> {
+    return this.activeTokens.load({ secretHash, now, reads: 'credential' });
   }
 
-  private async findOne(name: string, text: string, columns: readonly Column<string>[], secretHash: string, now: Date) {
-    const result = await this.query({ name, text, values: [secretHash, now.toISOString()], rowMode: 'array', types });
-    const row = result.rows[0] as unknown[] | undefined;
-    if (!row) return null;
-    const token: Record<string, unknown> = {};
-    columns.forEach((column, index) => {
-      token[column.field] = row[index] ?? null;
-    });
-    return token;
+  /** One statement for the lookups: the whole rows when any of them needs a whole row (a credential is part of one). */
+  private async findActive(lookups: readonly ActiveLookup[]): Promise<(TokenRow | Credential | null)[]> {
+    const { columns, one, batch } = ACTIVE_STATEMENTS[lookups.some((lookup) => lookup.reads === 'token') ? 'token' : 'credential'];
+    const [first] = lookups;
+    if (lookups.length === 1 && first) {
+      const result = await this.query({ ...one, values: [first.secretHash, first.now.toISOString()], rowMode: 'array', types });
+      return [rowOf(columns, result.rows[0] as unknown[] | undefined) as TokenRow | Credential | null];
+    }
+    const values = [lookups.map((lookup) => lookup.secretHash), lookups.map((lookup) => lookup.now.toISOString())];
+    const result = await this.query({ ...batch, values, rowMode: 'array', types });
+    const found: (TokenRow | Credential | null)[] = lookups.map(() => null);
+    // The first column is the lookup's position (from 1, as WITH ORDINALITY counts); the row's columns follow.
+    for (const [index, ...row] of result.rows as [string, ...unknown[]][]) found[Number(index) - 1] = rowOf(columns, row) as TokenRow | Credential;
+    return found;
   }
 
   private readonly historyStatementNames = new Map<string, string>();

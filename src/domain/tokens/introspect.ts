@@ -5,6 +5,7 @@ import { optional, parseInput, shortText } from '../rules/input.ts';
 import { asJsonObject, type Actor, type JsonObject, type TokenType } from '../model.ts';
 import { isAllowed } from '../rules/policy.ts';
 import { scopesOf } from '../rules/scopes.ts';
+import type { TokenRow } from '../../db/client.ts';
 import { verifyToken } from '../verification.ts';
 
 /** RFC 7662's answer, in Tessera's words; the API layers spell it out (snake_case at the endpoint, camelCase in GraphQL). */
@@ -44,17 +45,41 @@ const accessQuestion = z.object({
 const epochSeconds = (time: Date) => Math.floor(time.getTime() / 1000);
 
 /**
+ * A presented token string with its lookup already under way: started beside
+ * the caller's authentication (oauth.ts), the two lookups share one statement
+ * on PostgreSQL (the hot path gathers the lookups of one turn of the event
+ * loop). Only a read: nothing is recorded until introspectToken has
+ * authorized the caller and answers.
+ */
+export interface PresentedToken {
+  value: string;
+  lookup: Promise<TokenRow | null>;
+}
+
+export function lookUpPresented(deps: DomainDeps, value: string): PresentedToken {
+  const lookup = verifyToken(deps.hotPath, deps.generators, value, deps.now());
+  // Awaited only when the caller is authorized; a failure is reported there, not as an unhandled rejection here.
+  lookup.catch(() => undefined);
+  return { value, lookup };
+}
+
+/**
  * RFC 7662 introspection: whether `presented` is an active token, and what
  * it is. Unknown, malformed, revoked and expired tokens all answer
  * `{ active: false }` and nothing else, after the same one indexed statement
  * (none at all for a string no generator could have made), so the answer's
  * timing tells no more than its content. An active answer counts as a use.
  */
-export async function introspectToken(deps: DomainDeps, actor: Actor, presented: string, rawAccess?: AccessQuestion | null): Promise<Introspection> {
+export async function introspectToken(
+  deps: DomainDeps,
+  actor: Actor,
+  presented: string | PresentedToken,
+  rawAccess?: AccessQuestion | null,
+): Promise<Introspection> {
   deps.authorizer.authorize(actor, 'introspect tokens', { scope: INTROSPECT_SCOPE });
   const access = rawAccess == null ? null : parseInput(accessQuestion, rawAccess, 'access');
   const now = deps.now();
-  const token = await verifyToken(deps.hotPath, deps.generators, presented, now);
+  const token = await (typeof presented === 'string' ? verifyToken(deps.hotPath, deps.generators, presented, now) : presented.lookup);
   if (!token) return { active: false };
   // The token was presented to the resource server asking: its address is the use's.
   deps.usage.record(token, actor.ipAddress, now);
